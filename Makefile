@@ -1,0 +1,42 @@
+# Two commands: `make run` starts the portal, `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test install install-dev migrate demo lint format e2e-deps check-deploy benchmarks clean
+
+$(UV):
+	$(PYTHON) -m pip install --user --quiet uv
+
+install: $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py creer_comptes_demo
+
+run: demo
+	@echo "Portail : http://127.0.0.1:8000/  (Ctrl-C arrête le serveur web, le worker et beat)"
+	$(VENV)/bin/honcho start
+
+test: install
+	$(PY) -m pytest -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+check-deploy: install
+	DEBUG=false SECRET_KEY=$$(openssl rand -hex 40) ALLOWED_HOSTS=referentiel-ad.example \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf .data/staticfiles .pytest_cache

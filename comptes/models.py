@@ -1,0 +1,204 @@
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from .enums import Role, Territoire
+from .validators import valider_finess, valider_rpps
+
+
+class Etablissement(models.Model):
+    """A health establishment, identified by its FINESS number, in a territory of care (R9)."""
+
+    finess = models.CharField("numéro FINESS", max_length=9, unique=True, validators=[valider_finess])
+    nom = models.CharField("raison sociale", max_length=200)
+    ville = models.CharField(max_length=120, blank=True)
+    territoire = models.CharField(max_length=32, choices=Territoire.choices, default=Territoire.METROPOLE)
+
+    class Meta:
+        verbose_name = "établissement"
+        ordering = ["nom"]
+
+    def __str__(self) -> str:
+        return f"{self.nom} ({self.finess})"
+
+    def save(self, *args, **kwargs):
+        self.finess = self.finess.upper()
+        super().save(*args, **kwargs)
+
+
+class PUI(models.Model):
+    """Pharmacie à usage intérieur of an establishment: it receives and sends the AAC requests (R10, R14)."""
+
+    etablissement = models.ForeignKey(Etablissement, on_delete=models.PROTECT, related_name="puis")
+    nom = models.CharField(max_length=200)
+    email = models.EmailField("adresse de contact", blank=True)
+    telephone = models.CharField("téléphone", max_length=30, blank=True)
+
+    class Meta:
+        verbose_name = "PUI"
+        verbose_name_plural = "PUI"
+        ordering = ["etablissement__nom", "nom"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["etablissement", "nom"],
+                name="pui_nom_unique_par_etablissement",
+                violation_error_message="Cet établissement a déjà une PUI de ce nom.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.nom} — {self.etablissement.nom}"
+
+
+class UtilisateurManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("L'adresse électronique est obligatoire.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True, role=Role.ADMINISTRATEUR)
+        return self._create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=username)
+
+
+class Utilisateur(AbstractBaseUser, PermissionsMixin):
+    """A person who logs in with an email address and holds exactly one role."""
+
+    email = models.EmailField("adresse électronique", unique=True)
+    prenom = models.CharField("prénom", max_length=100, blank=True)
+    nom = models.CharField(max_length=100, blank=True)
+    role = models.CharField("rôle", max_length=20, choices=Role.choices)
+    telephone = models.CharField("téléphone", max_length=30, blank=True)
+    fonction = models.CharField("fonction", max_length=120, blank=True, help_text="Par exemple : PU-PH, hématologie")
+    rpps = models.CharField(
+        "numéro RPPS", max_length=11, null=True, blank=True, unique=True, validators=[valider_rpps]
+    )
+    etablissement = models.ForeignKey(
+        Etablissement, on_delete=models.PROTECT, null=True, blank=True, related_name="utilisateurs"
+    )
+    pui = models.ForeignKey(PUI, on_delete=models.PROTECT, null=True, blank=True, related_name="pharmaciens")
+    laboratoire = models.ForeignKey(
+        "referentiel.Laboratoire", on_delete=models.PROTECT, null=True, blank=True, related_name="utilisateurs"
+    )
+    is_active = models.BooleanField("actif", default=True)
+    is_staff = models.BooleanField("accès à l'administration technique", default=False)
+    date_joined = models.DateTimeField("inscrit le", default=timezone.now)
+
+    objects = UtilisateurManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = "utilisateur"
+        ordering = ["nom", "prenom"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(role__in=[Role.PRESCRIPTEUR, Role.PHARMACIEN]) | Q(rpps__isnull=False),
+                name="utilisateur_rpps_obligatoire_professionnel",
+                violation_error_message="Un prescripteur ou un pharmacien doit avoir un numéro RPPS.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role=Role.PRESCRIPTEUR) | Q(etablissement__isnull=False),
+                name="utilisateur_prescripteur_etablissement",
+                violation_error_message="Un prescripteur doit être rattaché à un établissement.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role=Role.PHARMACIEN) | Q(pui__isnull=False),
+                name="utilisateur_pharmacien_pui",
+                violation_error_message="Un pharmacien doit être rattaché à une PUI.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role=Role.LABORATOIRE) | Q(laboratoire__isnull=False),
+                name="utilisateur_laboratoire_rattache",
+                violation_error_message="Un utilisateur laboratoire doit être rattaché à son laboratoire.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.nom_complet or self.email
+
+    @property
+    def nom_complet(self) -> str:
+        return f"{self.prenom} {self.nom}".strip()
+
+    def get_full_name(self) -> str:
+        return self.nom_complet
+
+    def get_short_name(self) -> str:
+        return self.prenom or self.email
+
+    # Role predicates read by permissions and templates.
+    @property
+    def est_prescripteur(self) -> bool:
+        return self.role == Role.PRESCRIPTEUR
+
+    @property
+    def est_pharmacien(self) -> bool:
+        return self.role == Role.PHARMACIEN
+
+    @property
+    def est_evaluateur(self) -> bool:
+        return self.role == Role.EVALUATEUR
+
+    @property
+    def est_laboratoire(self) -> bool:
+        return self.role == Role.LABORATOIRE
+
+    @property
+    def est_administrateur(self) -> bool:
+        return self.role == Role.ADMINISTRATEUR
+
+    @property
+    def est_ansm(self) -> bool:
+        """ANSM staff: évaluateurs and administrators (second factor required, R-trust)."""
+        return self.role in (Role.EVALUATEUR, Role.ADMINISTRATEUR)
+
+
+class Notification(models.Model):
+    """An email in the outbox: written in the same transaction as the event, sent by a Celery worker.
+
+    Nothing is lost when the broker or the mail server is down: the row stays unsent and the periodic sweep
+    sends it again; `tentatives` and `derniere_erreur` make failures visible to the administrators.
+    """
+
+    destinataire = models.EmailField()
+    sujet = models.CharField(max_length=250)
+    corps = models.TextField()
+    cree_le = models.DateTimeField(default=timezone.now, db_index=True)
+    envoye_le = models.DateTimeField(null=True, blank=True)
+    tentatives = models.PositiveSmallIntegerField(default=0)
+    derniere_erreur = models.TextField(blank=True)
+    cle = models.CharField(
+        "clé d'unicité",
+        max_length=200,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="Identifie un envoi unique (par exemple un rappel d'échéance) pour ne jamais l'envoyer deux fois.",
+    )
+
+    class Meta:
+        ordering = ["-cree_le"]
+        indexes = [
+            models.Index(fields=["cree_le"], condition=Q(envoye_le__isnull=True), name="notification_a_envoyer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sujet} → {self.destinataire}"

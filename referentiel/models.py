@@ -1,0 +1,377 @@
+"""The public référentiel: spécialités, their derogatory statuses, indications and critères d'octroi, PUT,
+documents and periodic reports (R1-R4, R23-R42)."""
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from .enums import (
+    AireTherapeutique,
+    EtapeCPC,
+    EtatAcces,
+    OrigineSignalement,
+    PhaseAAP,
+    StatutAMM,
+    StatutRapport,
+    TypeAcces,
+    TypeDocument,
+    TypePUT,
+)
+from .validators import valider_atc, valider_cis
+
+
+class Laboratoire(models.Model):
+    """A pharmaceutical company, titulaire (rights holder) and/or exploitant of spécialités (R29)."""
+
+    nom = models.CharField(max_length=200, unique=True)
+    est_titulaire = models.BooleanField("titulaire de droits", default=False)
+    est_exploitant = models.BooleanField("exploitant", default=False)
+    email = models.EmailField("adresse de contact", blank=True)
+    telephone = models.CharField("téléphone", max_length=30, blank=True)
+    adresse = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["nom"]
+
+    def __str__(self) -> str:
+        return self.nom
+
+
+class Substance(models.Model):
+    """An active substance, named by its DCI (INN)."""
+
+    dci = models.CharField("DCI", max_length=250, unique=True)
+    code_bdpm = models.CharField("code substance BDPM", max_length=10, null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["dci"]
+        indexes = [GinIndex(fields=["dci"], name="substance_dci_trgm", opclasses=["gin_trgm_ops"])]
+
+    def __str__(self) -> str:
+        return self.dci
+
+
+class Specialite(models.Model):
+    """A branded medicinal product. Listed in the public référentiel only while it holds a derogatory status (R1)."""
+
+    nom = models.CharField("dénomination", max_length=500)
+    slug = models.SlugField(max_length=120, unique=True)
+    cis = models.CharField("code CIS", max_length=8, null=True, blank=True, unique=True, validators=[valider_cis])
+    substances = models.ManyToManyField(Substance, through="Composition", related_name="specialites")
+    forme_pharmaceutique = models.CharField("forme pharmaceutique", max_length=250, blank=True)
+    voies_administration = models.CharField("voies d'administration", max_length=250, blank=True)
+    titulaire = models.ForeignKey(
+        Laboratoire, on_delete=models.PROTECT, null=True, blank=True, related_name="specialites_titulaire"
+    )
+    exploitant = models.ForeignKey(
+        Laboratoire, on_delete=models.PROTECT, null=True, blank=True, related_name="specialites_exploitant"
+    )
+    code_atc = models.CharField("code ATC", max_length=7, blank=True, validators=[valider_atc])
+    aire_therapeutique = models.CharField(
+        "aire thérapeutique", max_length=32, choices=AireTherapeutique.choices, blank=True
+    )
+    mitm = models.BooleanField("médicament d'intérêt thérapeutique majeur (MITM)", default=False)
+    statut_amm = models.CharField("AMM en France", max_length=16, choices=StatutAMM.choices, default=StatutAMM.AUCUNE)
+    date_amm = models.DateField("date d'AMM", null=True, blank=True)
+    date_arret_commercialisation = models.DateField("date d'arrêt de commercialisation", null=True, blank=True)
+    # Raw BDPM fields kept for the AMM check of requests (R5) and the back-office.
+    statut_administratif_bdpm = models.CharField(max_length=100, blank=True)
+    etat_commercialisation_bdpm = models.CharField(max_length=100, blank=True)
+    # CPD (R28), as published in the BDPM or set by the AAC decision.
+    reserve_hospitalier = models.BooleanField("réservé à l'usage hospitalier", default=False)
+    restriction_prescripteurs = models.CharField("restriction de prescription", max_length=500, blank=True)
+    retrocession = models.BooleanField("inscrit sur la liste de rétrocession", default=False)
+    publiee = models.BooleanField("fiche publiée", default=True)
+    demonstration = models.BooleanField("donnée de démonstration", default=False)
+    cree_le = models.DateTimeField(default=timezone.now)
+    mis_a_jour_le = models.DateTimeField("mis à jour le", default=timezone.now, db_index=True)
+    # Maintained by referentiel.services.specialite_indexer: name, DCI, indications and laboratories.
+    document_recherche = SearchVectorField(null=True, editable=False)
+    texte_recherche = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "spécialité"
+        ordering = ["nom"]
+        indexes = [
+            GinIndex(fields=["document_recherche"], name="specialite_recherche_gin"),
+            GinIndex(fields=["texte_recherche"], name="specialite_texte_trgm", opclasses=["gin_trgm_ops"]),
+            models.Index(fields=["nom"], name="specialite_nom"),
+        ]
+
+    def __str__(self) -> str:
+        return self.nom
+
+
+class Composition(models.Model):
+    specialite = models.ForeignKey(Specialite, on_delete=models.CASCADE, related_name="compositions")
+    substance = models.ForeignKey(Substance, on_delete=models.PROTECT, related_name="compositions")
+    dosage = models.CharField(max_length=250, blank=True)
+    reference_dosage = models.CharField("référence du dosage", max_length=250, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["specialite", "substance", "dosage"],
+                name="composition_unique",
+                violation_error_message="Cette substance figure déjà avec ce dosage dans la spécialité.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.substance} {self.dosage}".strip()
+
+
+class ConditionPrescription(models.Model):
+    """A CPD line as published in the BDPM (CIS_CPD_bdpm.txt)."""
+
+    specialite = models.ForeignKey(Specialite, on_delete=models.CASCADE, related_name="conditions_prescription")
+    texte = models.CharField(max_length=500)
+
+    class Meta:
+        verbose_name = "condition de prescription et de délivrance"
+        constraints = [models.UniqueConstraint(fields=["specialite", "texte"], name="cpd_unique")]
+
+    def __str__(self) -> str:
+        return self.texte
+
+
+class AccesDerogatoire(models.Model):
+    """One derogatory status of a spécialité: AAC, AAP, CPC, or the historical ATUn, ATUc, RTU."""
+
+    specialite = models.ForeignKey(Specialite, on_delete=models.CASCADE, related_name="acces")
+    type_acces = models.CharField("type d'accès", max_length=4, choices=TypeAcces.choices)
+    etat = models.CharField("état", max_length=16, choices=EtatAcces.choices, default=EtatAcces.EN_COURS)
+    precedent = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="suivants",
+        help_text="Statut antérieur auquel celui-ci succède (ex. ATU nominative → AAC).",
+    )
+    date_debut = models.DateField("date de début", null=True, blank=True)
+    date_fin = models.DateField("date de fin", null=True, blank=True)
+    date_prochain_renouvellement = models.DateField("prochain renouvellement", null=True, blank=True)
+    conditions_utilisation = models.TextField("conditions d'utilisation", blank=True)
+    # AAP (R37, R47)
+    phase_aap = models.CharField("phase de l'AAP", max_length=8, choices=PhaseAAP.choices, blank=True)
+    date_decision_has = models.DateField("date de décision de la HAS", null=True, blank=True)
+    # AAC (R7, R23, R24)
+    date_cessation = models.DateField(
+        "date de cessation des AAC", null=True, blank=True, help_text="R24 : au plus 3 mois après l'AMM."
+    )
+    riph_commerciale = models.BooleanField("RIPH à des fins commerciales en cours", default=False)
+    engagement_aap = models.BooleanField("engagement du laboratoire à déposer une AAP", default=False)
+    date_premiere_aac = models.DateField("date de la première AAC", null=True, blank=True)
+    date_limite_depot_aap = models.DateField(
+        "date limite de dépôt de l'AAP", null=True, blank=True, help_text="R23 : 12 ou 18 mois, prolongeable."
+    )
+    # CPC (R38-R40)
+    origine_signalement = models.CharField(
+        "origine du signalement", max_length=32, choices=OrigineSignalement.choices, blank=True
+    )
+    etape_cpc = models.CharField("étape du CPC", max_length=24, choices=EtapeCPC.choices, blank=True)
+    date_entree_vigueur_prevue = models.DateField("date d'entrée en vigueur prévue", null=True, blank=True)
+    cree_le = models.DateTimeField(default=timezone.now)
+    mis_a_jour_le = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "accès dérogatoire"
+        verbose_name_plural = "accès dérogatoires"
+        ordering = ["specialite", "-date_debut"]
+        indexes = [
+            models.Index(fields=["type_acces", "etat"], name="acces_type_etat"),
+            models.Index(
+                fields=["date_limite_depot_aap"],
+                name="acces_limite_aap",
+                condition=Q(date_limite_depot_aap__isnull=False),
+            ),
+            models.Index(fields=["date_fin"], name="acces_date_fin", condition=Q(etat="en_cours")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["specialite", "type_acces"],
+                condition=Q(etat="en_cours"),
+                name="acces_un_seul_en_cours_par_type",
+                violation_error_message="Cette spécialité a déjà un accès de ce type en cours.",
+            ),
+            models.CheckConstraint(
+                condition=Q(date_fin__isnull=True)
+                | Q(date_debut__isnull=True)
+                | Q(date_fin__gte=models.F("date_debut")),
+                name="acces_dates_ordonnees",
+                violation_error_message="La date de fin doit suivre la date de début.",
+            ),
+            models.CheckConstraint(
+                condition=Q(type_acces__in=["AAP", "ATUc"]) | Q(phase_aap=""),
+                name="acces_phase_aap_seulement_aap",
+                violation_error_message="Seul un accès précoce a une phase pré- ou post-AMM.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_acces_display()} — {self.specialite}"
+
+
+class ProlongationEngagementAAP(models.Model):
+    """R23: an extension of the laboratory's AAP filing deadline, at most 6 months each."""
+
+    acces = models.ForeignKey(AccesDerogatoire, on_delete=models.CASCADE, related_name="prolongations")
+    duree_mois = models.PositiveSmallIntegerField("durée (mois)")
+    motif = models.TextField()
+    accordee_le = models.DateTimeField(default=timezone.now)
+    accordee_par = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
+
+    class Meta:
+        verbose_name = "prolongation du délai de dépôt d'AAP"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duree_mois__gte=1) & Q(duree_mois__lte=6),
+                name="prolongation_au_plus_6_mois",
+                violation_error_message="Une prolongation dure de 1 à 6 mois au plus (R23).",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Prolongation de {self.duree_mois} mois — {self.acces}"
+
+
+class Indication(models.Model):
+    """A referenced indication of a derogatory status, with the critères d'octroi a prescriber attests (R11)."""
+
+    acces = models.ForeignKey(AccesDerogatoire, on_delete=models.CASCADE, related_name="indications")
+    libelle = models.TextField("indication")
+    patients_eligibles = models.TextField("patients éligibles", blank=True)
+    maladie_rare = models.BooleanField(
+        "maladie rare", default=False, help_text="R23 : délai de 18 mois au lieu de 12."
+    )
+    restriction_aap = models.TextField(
+        "restriction liée à une AAP",
+        blank=True,
+        help_text="R25-R26 : l'AAC est réservée aux patients non éligibles à l'AAP.",
+    )
+    ordre = models.PositiveSmallIntegerField(default=0)
+    publiee_le = models.DateField("critères publiés le", null=True, blank=True)
+
+    class Meta:
+        ordering = ["acces", "ordre", "id"]
+
+    def __str__(self) -> str:
+        return self.libelle[:80]
+
+
+class CritereOctroi(models.Model):
+    """A short statement about the patient that a prescriber can attest yes or no (R11)."""
+
+    indication = models.ForeignKey(Indication, on_delete=models.CASCADE, related_name="criteres")
+    libelle = models.CharField("critère", max_length=500)
+    ordre = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "critère d'octroi"
+        verbose_name_plural = "critères d'octroi"
+        ordering = ["indication", "ordre", "id"]
+
+    def __str__(self) -> str:
+        return self.libelle
+
+
+class PUT(models.Model):
+    """Protocole d'utilisation thérapeutique (PUT-SP for AAC/CPC, PUT-RD for AAP), by version (R31-R34)."""
+
+    acces = models.ForeignKey(AccesDerogatoire, on_delete=models.CASCADE, related_name="puts")
+    type_put = models.CharField("type de PUT", max_length=8, choices=TypePUT.choices)
+    recueil_nominatif = models.BooleanField("avec recueil nominatif de données", default=False)
+    periodicite_rapports_mois = models.PositiveSmallIntegerField(
+        "périodicité des rapports (mois)", null=True, blank=True
+    )
+    crpv = models.CharField("CRPV en charge du suivi", max_length=200, blank=True)
+    version = models.CharField(max_length=20, default="1")
+    date_validation = models.DateField("date de validation", null=True, blank=True)
+    est_proposition = models.BooleanField("proposition du laboratoire", default=False)
+
+    class Meta:
+        verbose_name = "PUT"
+        verbose_name_plural = "PUT"
+        ordering = ["acces", "-date_validation"]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_put_display()} v{self.version}"
+
+
+def _document_upload_to(instance, filename: str) -> str:
+    return f"documents/{timezone.now():%Y/%m}/{filename}"
+
+
+class Document(models.Model):
+    """A file published on a fiche (RCP, PUT, résumé of a periodic report, decision, information letter)."""
+
+    specialite = models.ForeignKey(Specialite, on_delete=models.CASCADE, related_name="documents")
+    acces = models.ForeignKey(
+        AccesDerogatoire, on_delete=models.CASCADE, null=True, blank=True, related_name="documents"
+    )
+    type_document = models.CharField("type", max_length=20, choices=TypeDocument.choices)
+    titre = models.CharField(max_length=250)
+    fichier = models.FileField(upload_to=_document_upload_to, max_length=300)
+    type_mime = models.CharField(max_length=100, default="application/pdf")
+    taille = models.PositiveIntegerField("taille (octets)", default=0)
+    date_document = models.DateField("date", default=timezone.localdate)
+    version = models.CharField(max_length=20, blank=True)
+    public = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["specialite", "type_document", "-date_document"]
+
+    def __str__(self) -> str:
+        return self.titre
+
+
+class RapportPeriodique(models.Model):
+    """A periodic synthesis report due by the laboratory under a PUT (R34) and its validated résumé (R35)."""
+
+    acces = models.ForeignKey(AccesDerogatoire, on_delete=models.CASCADE, related_name="rapports")
+    periode_debut = models.DateField("début de la période")
+    periode_fin = models.DateField("fin de la période")
+    date_echeance = models.DateField("date d'échéance", db_index=True)
+    statut = models.CharField(max_length=16, choices=StatutRapport.choices, default=StatutRapport.ATTENDU)
+    date_reception = models.DateField("reçu le", null=True, blank=True)
+    date_validation = models.DateField("validé le", null=True, blank=True)
+    resume = models.TextField("résumé validé", blank=True)
+    resume_publie_le = models.DateField("résumé publié le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "rapport périodique de synthèse"
+        ordering = ["acces", "-periode_fin"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(periode_fin__gte=models.F("periode_debut")),
+                name="rapport_periode_ordonnee",
+                violation_error_message="La fin de la période doit suivre son début.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Rapport {self.periode_debut:%m/%Y}–{self.periode_fin:%m/%Y} — {self.acces}"
+
+
+class HistoriqueFiche(models.Model):
+    """Who changed what on a fiche, and when (shown as 'mis à jour le' and kept for the audit)."""
+
+    specialite = models.ForeignKey(Specialite, on_delete=models.CASCADE, related_name="historique")
+    auteur = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    le = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=200)
+    objet = models.CharField(max_length=200, blank=True)
+    avant = models.JSONField(default=dict, blank=True)
+    apres = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "modification de fiche"
+        ordering = ["-le"]
+        indexes = [models.Index(fields=["specialite", "-le"], name="historique_fiche_date")]
+
+    def __str__(self) -> str:
+        return f"{self.le:%d/%m/%Y %H:%M} — {self.action}"

@@ -1,0 +1,70 @@
+"""Shared fixtures: services a newcomer may lack skip with a reason, but never in CI (CI=true)."""
+
+import os
+import shutil
+import socket
+from urllib.parse import quote, urlsplit
+
+import pytest
+
+from config.celery import app as celery_app
+
+EN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def service_absent(raison: str) -> None:
+    """Skip on a newcomer's machine; fail in CI, where every service must be there."""
+    if EN_CI:
+        pytest.fail(f"Service requis absent en CI : {raison}")
+    pytest.skip(raison)
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager(settings):
+    """Outside the worker tests, tasks run inline so their effect is visible in the test's transaction."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
+def _cache_vide():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def redis_url():
+    parts = urlsplit(REDIS_URL)
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 6379), timeout=1) as conn:
+            conn.sendall(b"PING\r\n")
+            if not conn.recv(16).startswith(b"+PONG"):
+                raise OSError("pas de réponse PONG")
+    except OSError as exc:
+        service_absent(f"Redis injoignable à {REDIS_URL} ({exc})")
+    return REDIS_URL
+
+
+def url_base_de_test() -> str:
+    """A DATABASE_URL pointing at the test database of this (xdist) process, for subprocesses."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    host = quote(s["HOST"] or "", safe="")
+    password = f":{quote(s['PASSWORD'])}" if s.get("PASSWORD") else ""
+    port = f":{s['PORT']}" if s.get("PORT") else ""
+    return f"postgres://{s['USER']}{password}@{host}{port}/{s['NAME']}"
+
+
+@pytest.fixture
+def chromium_path():
+    if not CHROMIUM or not os.path.exists(CHROMIUM):
+        service_absent("chromium absent (apt-get install -y chromium) : tests navigateur ignorés")
+    return CHROMIUM

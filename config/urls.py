@@ -11,6 +11,9 @@ urlpatterns = [
     path("cookies/", views.page_statique, {"page": "cookies"}, name="footer-cookie-management"),
     path("plan-du-site/", views.page_statique, {"page": "plan_du_site"}, name="footer-sitemap"),
     path("comptes/", include("comptes.urls")),
+    path("referentiel/", include("referentiel.urls")),
+    path("demandes/", include("demandes.urls")),
+    path("api/", include("config.api_urls")),
     path("admin-technique/", admin.site.urls),
 ]
 

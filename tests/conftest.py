@@ -39,6 +39,27 @@ def _cache_vide():
     cache.clear()
 
 
+def connecter(client, utilisateur):
+    """Log `utilisateur` in on a test client (Django's Client or DRF's APIClient), second factor included.
+
+    ANSM staff (évaluateurs, administrateurs) must have passed a TOTP check or every page redirects them to the
+    verification page (comptes.middleware): for them a confirmed device is created if needed and recorded as
+    verified in the session, which is what `django_otp.login` does after a correct code.
+    """
+    client.force_login(utilisateur)
+    if utilisateur.est_ansm:
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        appareil = TOTPDevice.objects.filter(user=utilisateur, confirmed=True).first()
+        if appareil is None:
+            appareil = TOTPDevice.objects.create(user=utilisateur, name="Application de test", confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = appareil.persistent_id
+        session.save()
+    return utilisateur
+
+
 @pytest.fixture
 def redis_url():
     parts = urlsplit(REDIS_URL)

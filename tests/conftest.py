@@ -3,7 +3,7 @@
 import os
 import shutil
 import socket
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 
@@ -75,13 +75,12 @@ def redis_url():
 
 def url_base_de_test() -> str:
     """A DATABASE_URL pointing at the test database of this (xdist) process, for subprocesses."""
+    from django.conf import settings
     from django.db import connection
 
-    s = connection.settings_dict
-    host = quote(s["HOST"] or "", safe="")
-    password = f":{quote(s['PASSWORD'])}" if s.get("PASSWORD") else ""
-    port = f":{s['PORT']}" if s.get("PORT") else ""
-    return f"postgres://{s['USER']}{password}@{host}{port}/{s['NAME']}"
+    # Same server, user and options (the embedded server's socket is in the query string); test database name.
+    parts = urlsplit(settings.DATABASE_URL)
+    return urlunsplit(parts._replace(path="/" + quote(connection.settings_dict["NAME"])))
 
 
 @pytest.fixture

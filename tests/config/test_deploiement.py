@@ -8,7 +8,7 @@ RACINE = Path(__file__).resolve().parents[2]
 
 def test_check_deploy_sans_avertissement_avec_les_reglages_de_production():
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},  # set by the e2e conftest
         "DEBUG": "false",
         "SECRET_KEY": "p" * 20 + "rod-secret-key-for-the-check-only-0123456789abcdefXYZ",
         "ALLOWED_HOSTS": "referentiel-ad.example",

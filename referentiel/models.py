@@ -210,6 +210,11 @@ class AccesDerogatoire(models.Model):
                 name="acces_phase_aap_seulement_aap",
                 violation_error_message="Seul un accès précoce a une phase pré- ou post-AMM.",
             ),
+            models.CheckConstraint(
+                condition=Q(type_acces="AAC") | Q(date_cessation__isnull=True),
+                name="acces_cessation_seulement_aac",
+                violation_error_message="Seul un AAC a une date de cessation (R24).",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -297,6 +302,14 @@ class PUT(models.Model):
         verbose_name = "PUT"
         verbose_name_plural = "PUT"
         ordering = ["acces", "-date_validation"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(periodicite_rapports_mois__isnull=True)
+                | Q(periodicite_rapports_mois__gte=1, periodicite_rapports_mois__lte=60),
+                name="put_periodicite_1_a_60_mois",
+                violation_error_message="La périodicité des rapports se compte en mois, de 1 à 60 (R34).",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_type_put_display()} v{self.version}"
@@ -350,7 +363,12 @@ class RapportPeriodique(models.Model):
                 condition=Q(periode_fin__gte=models.F("periode_debut")),
                 name="rapport_periode_ordonnee",
                 violation_error_message="La fin de la période doit suivre son début.",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(resume_publie_le__isnull=True) | (Q(statut="valide") & ~Q(resume="")),
+                name="rapport_seul_resume_valide_publie",
+                violation_error_message="Seul le résumé validé d'un rapport est publié (R35).",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,181 @@
+"""The public read-only API of the référentiel (/api/v1/): same FilterSet and search as the page.
+
+Public reads carry ETag / Last-Modified and Cache-Control so that re-users (and caches) ask again cheaply: a
+conditional request costs one aggregate query and answers 304 when nothing changed.
+"""
+
+import hashlib
+
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.http import http_date
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import viewsets
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import AllowAny
+
+from .. import selectors
+from ..filters import AccesFilterSet, IndicationFilterSet, SpecialiteFilterSet
+from . import serializers
+
+DUREE_CACHE = 300  # seconds a client or shared cache may reuse a public read without asking again
+
+
+class PaginationReferentiel(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "taille"
+    max_page_size = 100
+
+
+class LectureConditionnelleMixin:
+    """list() and retrieve() answer 304 to If-None-Match / If-Modified-Since when the data did not change."""
+
+    def version_liste(self, queryset):  # -> (latest update, row count)
+        raise NotImplementedError
+
+    def version_objet(self, pk):  # -> latest update, or None when the object is not public
+        raise NotImplementedError
+
+    def _etag(self, request, *elements) -> str:
+        # The representation depends on the query (filters, page), the renderer (JSON or browsable) and the data.
+        empreinte = hashlib.sha256(
+            "|".join([request.get_full_path(), request.accepted_renderer.format, *map(str, elements)]).encode()
+        ).hexdigest()[:32]
+        return f'"{empreinte}"'
+
+    def _conditionnelle(self, request, dernier, *elements):
+        etag = self._etag(request, dernier.isoformat() if dernier else "", *elements)
+        horodatage = int(dernier.timestamp()) if dernier else None
+        return etag, horodatage, get_conditional_response(request, etag=etag, last_modified=horodatage)
+
+    def _entetes(self, reponse, etag, horodatage):
+        reponse["ETag"] = etag
+        if horodatage is not None:
+            reponse["Last-Modified"] = http_date(horodatage)
+        patch_cache_control(reponse, public=True, max_age=DUREE_CACHE)
+        patch_vary_headers(reponse, ["Accept"])
+        return reponse
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())  # a bad filter value answers 400 here
+        dernier, nombre = self.version_liste(queryset)
+        etag, horodatage, reponse = self._conditionnelle(request, dernier, nombre)
+        if reponse is None:
+            reponse = super().list(request, *args, **kwargs)
+        return self._entetes(reponse, etag, horodatage)
+
+    def retrieve(self, request, *args, **kwargs):
+        dernier = self.version_objet(kwargs[self.lookup_field])
+        if dernier is None:
+            return super().retrieve(request, *args, **kwargs)  # the 404
+        etag, horodatage, reponse = self._conditionnelle(request, dernier)
+        if reponse is None:
+            reponse = super().retrieve(request, *args, **kwargs)
+        return self._entetes(reponse, etag, horodatage)
+
+
+_REPONSE_304 = OpenApiResponse(
+    description="Non modifié depuis la version indiquée (If-None-Match / If-Modified-Since)."
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Spécialités du référentiel",
+        description="Recherche plein texte (paramètre q) et filtres identiques à ceux de la page du référentiel.",
+        responses={200: serializers.SpecialiteListeSerializer(many=True), 304: _REPONSE_304},
+    ),
+    retrieve=extend_schema(
+        summary="Fiche d'une spécialité",
+        description="Accès dérogatoires avec indications et critères d'octroi, PUT, résumés de rapports, documents.",
+        responses={200: serializers.SpecialiteDetailSerializer, 304: _REPONSE_304},
+    ),
+)
+class SpecialiteViewSet(LectureConditionnelleMixin, viewsets.ReadOnlyModelViewSet):
+    """Spécialités du référentiel public (au moins un accès dérogatoire, fiche publiée)."""
+
+    permission_classes = [AllowAny]
+    pagination_class = PaginationReferentiel
+    filterset_class = SpecialiteFilterSet
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        if self.action == "retrieve":
+            return selectors.specialites_fiches()
+        return selectors.specialites_publiques()
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        return selectors.specialites_pour_liste(queryset) if self.action == "list" else queryset
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return serializers.SpecialiteDetailSerializer
+        return serializers.SpecialiteListeSerializer
+
+    def version_liste(self, queryset):
+        return selectors.specialites_version(queryset)
+
+    def version_objet(self, pk):
+        return selectors.specialites_publiques().filter(pk=pk).values_list("mis_a_jour_le", flat=True).first()
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Accès dérogatoires publiés",
+        responses={200: serializers.AccesSerializer(many=True), 304: _REPONSE_304},
+    ),
+    retrieve=extend_schema(
+        summary="Un accès dérogatoire", responses={200: serializers.AccesSerializer, 304: _REPONSE_304}
+    ),
+)
+class AccesViewSet(LectureConditionnelleMixin, viewsets.ReadOnlyModelViewSet):
+    """Accès dérogatoires publiés (AAC, AAP, CPC, ATU et RTU historiques) et leur spécialité."""
+
+    permission_classes = [AllowAny]
+    pagination_class = PaginationReferentiel
+    filterset_class = AccesFilterSet
+    serializer_class = serializers.AccesSerializer
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return selectors.acces_references().order_by("specialite__nom", "type_acces", "id")
+
+    def version_liste(self, queryset):
+        return selectors.acces_version(queryset)
+
+    def version_objet(self, pk):
+        dernier, nombre = selectors.acces_version(self.get_queryset().filter(pk=pk))
+        return dernier if nombre else None
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Indications et critères d'octroi publiés",
+        responses={200: serializers.IndicationListeSerializer(many=True), 304: _REPONSE_304},
+    ),
+    retrieve=extend_schema(
+        summary="Une indication", responses={200: serializers.IndicationListeSerializer, 304: _REPONSE_304}
+    ),
+)
+class IndicationViewSet(LectureConditionnelleMixin, viewsets.ReadOnlyModelViewSet):
+    """Indications publiées avec leurs critères d'octroi."""
+
+    permission_classes = [AllowAny]
+    pagination_class = PaginationReferentiel
+    filterset_class = IndicationFilterSet
+    serializer_class = serializers.IndicationListeSerializer
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return (
+            selectors.indications_publiques()
+            .prefetch_related("criteres")
+            .order_by("acces__specialite__nom", "acces_id", "ordre", "id")
+        )
+
+    def version_liste(self, queryset):
+        return selectors.indications_version(queryset)
+
+    def version_objet(self, pk):
+        dernier, nombre = selectors.indications_version(self.get_queryset().filter(pk=pk))
+        return dernier if nombre else None

@@ -1,0 +1,138 @@
+"""The référentiel's search and filters: ONE FilterSet read by the list page, its CSV export and the API (R3)."""
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from . import selectors
+from .enums import AireTherapeutique, EtatAcces, TypeAcces
+from .models import AccesDerogatoire, Indication, Laboratoire, Specialite
+
+TRIS = [
+    ("pertinence", "Pertinence"),
+    ("nom", "Nom"),
+    ("-mis_a_jour_le", "Dernière mise à jour"),
+]
+
+
+class ChampOuiNon(forms.NullBooleanField):
+    """A yes/no filter that rejects anything else instead of silently ignoring it (API clients need to know)."""
+
+    VRAI = {"true", "1", "on", "oui"}
+    FAUX = {"false", "0", "non"}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool):
+            return value
+        texte = str(value).strip().lower()
+        if texte in self.VRAI:
+            return True
+        if texte in self.FAUX:
+            return False
+        raise ValidationError("Valeur attendue : « true » ou « false ».", code="invalid")
+
+    def validate(self, value):
+        pass
+
+
+class FiltreOuiNon(django_filters.BooleanFilter):
+    field_class = ChampOuiNon
+
+
+class SpecialiteFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label="Rechercher un médicament",
+        method="filtrer_recherche",
+        max_length=200,
+        help_text="Nom, DCI, indication ou laboratoire ; accents et pluriels indifférents.",
+    )
+    type_acces = django_filters.MultipleChoiceFilter(
+        label="Type d'accès", choices=TypeAcces.choices, method="filtrer_acces"
+    )
+    etat = django_filters.MultipleChoiceFilter(label="État", choices=EtatAcces.choices, method="filtrer_acces")
+    aire_therapeutique = django_filters.ChoiceFilter(label="Aire thérapeutique", choices=AireTherapeutique.choices)
+    laboratoire = extend_schema_field(OpenApiTypes.INT)(
+        django_filters.ModelChoiceFilter(
+            label="Laboratoire",
+            queryset=Laboratoire.objects.all(),
+            method="filtrer_laboratoire",
+            help_text="Identifiant du laboratoire, titulaire ou exploitant.",
+        )
+    )
+    substance = django_filters.CharFilter(
+        label="Substance (DCI)", method="filtrer_substance", max_length=100, help_text="Par exemple : ibrutinib."
+    )
+    mitm = FiltreOuiNon(label="Médicament d'intérêt thérapeutique majeur (MITM)")
+    recueil_nominatif = FiltreOuiNon(label="Avec un PUT à recueil nominatif de données", method="filtrer_recueil")
+    mis_a_jour_depuis = django_filters.DateFilter(
+        label="Mis à jour depuis le", method="filtrer_mis_a_jour", help_text="Format : AAAA-MM-JJ."
+    )
+    tri = django_filters.ChoiceFilter(
+        label="Trier par",
+        choices=TRIS,
+        method="filtrer_rien",
+        empty_label=None,
+        help_text="Par défaut : pertinence quand une recherche est saisie, sinon nom.",
+    )
+
+    class Meta:
+        model = Specialite
+        fields: list[str] = []
+
+    def filtrer_recherche(self, queryset, name, value):
+        return selectors.specialites_rechercher(queryset, texte=value)
+
+    def filtrer_acces(self, queryset, name, value):
+        # Type and state apply to the same status: "AAC en cours" is not "an AAC and something en cours".
+        donnees = self.form.cleaned_data
+        if name == "etat" and donnees.get("type_acces"):
+            return queryset
+        return selectors.specialites_filtrer_acces(
+            queryset, types=donnees.get("type_acces") or None, etats=donnees.get("etat") or None
+        )
+
+    def filtrer_laboratoire(self, queryset, name, value):
+        return selectors.specialites_filtrer_laboratoire(queryset, laboratoire=value)
+
+    def filtrer_substance(self, queryset, name, value):
+        return selectors.specialites_filtrer_substance(queryset, dci=value)
+
+    def filtrer_recueil(self, queryset, name, value):
+        return selectors.specialites_filtrer_recueil(queryset, avec=value)
+
+    def filtrer_mis_a_jour(self, queryset, name, value):
+        return selectors.specialites_filtrer_mises_a_jour_depuis(queryset, depuis=value)
+
+    def filtrer_rien(self, queryset, name, value):
+        return queryset  # applied last, in filter_queryset, once the search annotated its relevance
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        return selectors.specialites_trier(queryset, tri=self.form.cleaned_data.get("tri"))
+
+
+class AccesFilterSet(django_filters.FilterSet):
+    type_acces = django_filters.MultipleChoiceFilter(label="Type d'accès", choices=TypeAcces.choices)
+    etat = django_filters.MultipleChoiceFilter(label="État", choices=EtatAcces.choices)
+    specialite = django_filters.NumberFilter(label="Identifiant de la spécialité", field_name="specialite_id")
+
+    class Meta:
+        model = AccesDerogatoire
+        fields: list[str] = []
+
+
+class IndicationFilterSet(django_filters.FilterSet):
+    type_acces = django_filters.MultipleChoiceFilter(
+        label="Type d'accès", choices=TypeAcces.choices, field_name="acces__type_acces"
+    )
+    etat = django_filters.MultipleChoiceFilter(label="État", choices=EtatAcces.choices, field_name="acces__etat")
+    specialite = django_filters.NumberFilter(label="Identifiant de la spécialité", field_name="acces__specialite_id")
+    maladie_rare = FiltreOuiNon(label="Maladie rare")
+
+    class Meta:
+        model = Indication
+        fields: list[str] = []

@@ -1,0 +1,213 @@
+"""Public pages of the référentiel: the searchable list, the fiche, document downloads and CSV exports."""
+
+import os
+
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.views.decorators.http import require_GET
+
+from . import exports, selectors
+from .enums import TYPES_HISTORIQUES, AireTherapeutique, EtatAcces, TypeAcces
+from .filters import TRIS, SpecialiteFilterSet
+
+PAR_PAGE = 20
+
+
+def _filtres(request) -> SpecialiteFilterSet:
+    # Always bound, even to an empty query, so that the default sort applies.
+    return SpecialiteFilterSet(request.GET, queryset=selectors.specialites_publiques())
+
+
+def _url_sans(requete, champ: str, valeur: str | None = None) -> str:
+    """The list URL without one filter value (what the removable tag links to), back to page 1."""
+    parametres = requete.copy()
+    parametres.pop("page", None)
+    if valeur is None:
+        parametres.pop(champ, None)
+    else:
+        parametres.setlist(champ, [v for v in parametres.getlist(champ) if v != valeur])
+    chaine = parametres.urlencode()
+    return reverse("referentiel:liste") + (f"?{chaine}" if chaine else "")
+
+
+def _filtres_actifs(filtres: SpecialiteFilterSet, laboratoires: list[tuple[int, str]]) -> list[dict]:
+    """The valid filters in use, each a removable tag: label, link without it, and the form control it mirrors."""
+    filtres.is_valid()  # an invalid field is left out of cleaned_data, and shown as a form error instead
+    donnees = filtres.form.cleaned_data
+    requete = filtres.data
+    actifs = []
+
+    def ajouter(champ, libelle, valeur=None, cible=None):
+        actifs.append(
+            {"libelle": libelle, "url": _url_sans(requete, champ, valeur), "champ": champ, "valeur": cible or ""}
+        )
+
+    if donnees.get("q"):
+        ajouter("q", f"Recherche : {donnees['q']}")
+    for valeur in donnees.get("type_acces") or []:
+        ajouter("type_acces", f"Type : {TypeAcces(valeur).label}", valeur, valeur)
+    for valeur in donnees.get("etat") or []:
+        ajouter("etat", f"État : {EtatAcces(valeur).label}", valeur, valeur)
+    if donnees.get("aire_therapeutique"):
+        ajouter("aire_therapeutique", f"Aire : {AireTherapeutique(donnees['aire_therapeutique']).label}")
+    if donnees.get("laboratoire"):
+        noms = dict(laboratoires)
+        ajouter("laboratoire", f"Laboratoire : {noms.get(donnees['laboratoire'].pk, donnees['laboratoire'].nom)}")
+    if donnees.get("substance"):
+        ajouter("substance", f"Substance : {donnees['substance']}")
+    if donnees.get("mitm") is not None:
+        ajouter("mitm", "MITM" if donnees["mitm"] else "Hors MITM")
+    if donnees.get("recueil_nominatif") is not None:
+        ajouter(
+            "recueil_nominatif",
+            "PUT avec recueil nominatif" if donnees["recueil_nominatif"] else "Sans recueil nominatif",
+        )
+    if donnees.get("mis_a_jour_depuis"):
+        ajouter("mis_a_jour_depuis", f"Mis à jour depuis le {donnees['mis_a_jour_depuis']:%d/%m/%Y}")
+    return actifs
+
+
+def _pagination(page, parametres: str) -> dict:
+    """Links of the DSFR pagination: first, previous, numbers (first, last, two around), next, last."""
+
+    def url(numero: int) -> str:
+        return f"?{parametres}&page={numero}" if parametres else f"?page={numero}"
+
+    total = page.paginator.num_pages
+    numeros = sorted({1, total, *range(max(1, page.number - 2), min(total, page.number + 2) + 1)})
+    liens, precedent = [], 0
+    for numero in numeros:
+        if numero - precedent > 1:
+            liens.append(None)
+        liens.append({"numero": numero, "url": url(numero), "courant": numero == page.number})
+        precedent = numero
+    return {
+        "premiere": url(1) if page.has_previous() else None,
+        "precedente": url(page.previous_page_number()) if page.has_previous() else None,
+        "suivante": url(page.next_page_number()) if page.has_next() else None,
+        "derniere": url(total) if page.has_next() else None,
+        "liens": liens,
+    }
+
+
+@require_GET
+def liste(request):
+    """R1, R3: the searchable, filterable list; htmx asks only for the results region."""
+    filtres = _filtres(request)
+    laboratoires = selectors.laboratoires_references()
+    specialites = selectors.specialites_pour_liste(filtres.qs)
+    page = Paginator(specialites, PAR_PAGE).get_page(request.GET.get("page"))
+    parametres = request.GET.copy()
+    parametres.pop("page", None)
+    contexte = {
+        "title": "Référentiel des accès dérogatoires",
+        "breadcrumb_data": {"current": "Référentiel"},
+        "filtres": filtres,
+        "form": filtres.form,
+        "page": page,
+        "pagination": _pagination(page, parametres.urlencode()),
+        "tri": selectors.specialites_tri_effectif(
+            filtres.form.cleaned_data.get("tri"), q=filtres.form.cleaned_data.get("q")
+        ),
+        "filtres_actifs": _filtres_actifs(filtres, laboratoires),
+        "laboratoires": laboratoires,
+        "types_acces": TypeAcces.choices,
+        "etats": EtatAcces.choices,
+        "aires": AireTherapeutique.choices,
+        "tris": TRIS,
+        "export_url": reverse("referentiel:export") + (f"?{parametres.urlencode()}" if parametres else ""),
+        "types_historiques": TYPES_HISTORIQUES,
+    }
+    partiel = bool(request.htmx) and not request.htmx.history_restore_request
+    contexte["partiel"] = partiel
+    gabarit = "referentiel/_resultats.html" if partiel else "referentiel/liste.html"
+    reponse = render(request, gabarit, contexte)
+    # The same URL answers a full page or a fragment: caches must keep them apart.
+    patch_vary_headers(reponse, ["HX-Request"])
+    return reponse
+
+
+@require_GET
+def export_liste(request):
+    """The current filtered list (same query string as the page) as CSV, every row, not one page."""
+    filtres = _filtres(request)
+    specialites = selectors.specialites_pour_liste(filtres.qs).iterator(chunk_size=500)
+    url_base = request.build_absolute_uri("/").rstrip("/")
+    return exports.reponse_csv(
+        nom_fichier=f"referentiel-acces-derogatoires-{timezone.localdate():%Y-%m-%d}.csv",
+        entete=exports.ENTETE_SPECIALITES,
+        lignes=exports.lignes_specialites(specialites, url_base=url_base),
+    )
+
+
+def _acces_tries(specialite) -> list:
+    # In force first, then suspended, then ended; most recent first within each.
+    return sorted(
+        specialite.acces_publics,
+        key=lambda a: (selectors.ORDRE_ETAT.get(a.etat, 9), -(a.date_debut.toordinal() if a.date_debut else 0)),
+    )
+
+
+@require_GET
+def fiche(request, slug: str):
+    """R2: a spécialité's fiche, with the sections its statuses require."""
+    specialite = selectors.specialite_fiche(slug=slug)
+    if specialite is None:
+        raise Http404("Cette fiche n'existe pas ou n'est pas publiée.")
+    acces = _acces_tries(specialite)
+    historique = sorted(
+        specialite.acces_publics, key=lambda a: (a.date_debut.toordinal() if a.date_debut else 0, a.pk)
+    )
+    contexte = {
+        "title": specialite.nom,
+        "breadcrumb_data": {
+            "links": [{"url": reverse("referentiel:liste"), "title": "Référentiel"}],
+            "current": specialite.nom,
+        },
+        "specialite": specialite,
+        "acces": acces,
+        "historique": historique if len(historique) > 1 else [],
+        "compositions": list(specialite.compositions.all()),
+        "cpd_bdpm": list(specialite.conditions_prescription.all()),
+        "documents": specialite.documents_publics,
+        "types_historiques": TYPES_HISTORIQUES,
+        "a_des_aac": any(a.type_acces in (TypeAcces.AAC, TypeAcces.ATUN) for a in acces),
+    }
+    return render(request, "referentiel/fiche.html", contexte)
+
+
+@require_GET
+def export_indications(request, slug: str):
+    """A fiche's indications and critères d'octroi as CSV, one line per criterion."""
+    specialite = selectors.specialites_publiques().filter(slug=slug).first()
+    if specialite is None:
+        raise Http404("Cette fiche n'existe pas ou n'est pas publiée.")
+    return exports.reponse_csv(
+        nom_fichier=f"indications-{specialite.slug}.csv",
+        entete=exports.ENTETE_INDICATIONS,
+        lignes=exports.lignes_indications(selectors.indications_export(specialite=specialite)),
+    )
+
+
+@require_GET
+def document(request, document_id: int):
+    """A public document of a published fiche, streamed as an attachment; everything else is a 404."""
+    document = selectors.document_public(document_id=document_id)
+    if document is None:
+        raise Http404("Ce document n'existe pas ou n'est pas public.")
+    try:
+        fichier = document.fichier.open("rb")
+    except (FileNotFoundError, ValueError) as exc:
+        raise Http404("Le fichier de ce document est introuvable.") from exc
+    reponse = FileResponse(
+        fichier,
+        as_attachment=True,
+        filename=os.path.basename(document.fichier.name),
+        content_type=document.type_mime or "application/octet-stream",
+    )
+    patch_cache_control(reponse, public=True, max_age=300)
+    return reponse

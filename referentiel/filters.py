@@ -20,6 +20,7 @@ TRIS = [
 class ChampOuiNon(forms.NullBooleanField):
     """A yes/no filter that rejects anything else instead of silently ignoring it (API clients need to know)."""
 
+    widget = forms.TextInput  # NullBooleanSelect would turn an unknown value into None before validation
     VRAI = {"true", "1", "on", "oui"}
     FAUX = {"false", "0", "non"}
 

@@ -7,7 +7,7 @@ lives in one place.
 import datetime
 import re
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
+from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramStrictWordSimilarity
 from django.core.cache import cache
 from django.db.models import Count, Exists, F, Func, Max, OuterRef, Prefetch, Q, QuerySet, TextField, Value
 from django.db.models.functions import Coalesce, Greatest, Lower
@@ -133,8 +133,9 @@ def specialites_rechercher(specialites: QuerySet[Specialite], *, texte: str) -> 
     """Spécialités matching the text, annotated with `pertinence` (higher first).
 
     A row matches when the French full-text document (name, DCI, indications, laboratories; accents and word
-    forms ignored) matches every word, or when every word is close to a word of the name, DCI or laboratory
-    (pg_trgm word similarity, for typos in a DCI: "ibrutnib" finds ibrutinib). Both sides are GIN-indexed.
+    forms ignored) matches every word, or when every word is close to a whole word of the name, DCI or laboratory
+    (pg_trgm strict word similarity, for typos in a DCI: "ibrutnib" finds ibrutinib; its default threshold 0.5
+    lets one wrong letter through where the plain word similarity's 0.6 does not). Both sides are GIN-indexed.
     """
     texte = texte.strip()[:200]
     if not texte:
@@ -145,9 +146,9 @@ def specialites_rechercher(specialites: QuerySet[Specialite], *, texte: str) -> 
     if termes:
         approchee = Q()
         for terme in termes:
-            approchee &= Q(texte_recherche__trigram_word_similar=_normaliser(terme))
+            approchee &= Q(texte_recherche__trigram_strict_word_similar=_normaliser(terme))
         condition |= approchee
-    pertinence = SearchRank(F("document_recherche"), requete) + TrigramWordSimilarity(
+    pertinence = SearchRank(F("document_recherche"), requete) + TrigramStrictWordSimilarity(
         _normaliser(texte), "texte_recherche"
     )
     return specialites.filter(condition).annotate(pertinence=pertinence)

@@ -6,10 +6,13 @@ conditional request costs one aggregate query and answers 304 when nothing chang
 
 import hashlib
 
+from django.core.paginator import Paginator as DjangoPaginator
+from django.http import Http404
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 
@@ -24,16 +27,32 @@ class PaginationReferentiel(PageNumberPagination):
     page_size = 20
     page_size_query_param = "taille"
     max_page_size = 100
+    # Set by the view when the ETag's aggregate already counted the rows: no second COUNT of the same search.
+    nombre_connu: int | None = None
+
+    def django_paginator_class(self, queryset, page_size):
+        paginateur = DjangoPaginator(queryset, page_size)
+        if self.nombre_connu is not None:
+            paginateur.__dict__["count"] = self.nombre_connu  # Paginator.count is a cached_property
+        return paginateur
 
 
 class LectureConditionnelleMixin:
     """list() and retrieve() answer 304 to If-None-Match / If-Modified-Since when the data did not change."""
+
+    message_introuvable = "Aucun élément public ne correspond à cet identifiant."
 
     def version_liste(self, queryset):  # -> (latest update, row count)
         raise NotImplementedError
 
     def version_objet(self, pk):  # -> latest update, or None when the object is not public
         raise NotImplementedError
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except Http404:
+            raise NotFound(self.message_introuvable) from None
 
     def _etag(self, request, *elements) -> str:
         # The representation depends on the query (filters, page), the renderer (JSON or browsable) and the data.
@@ -60,7 +79,10 @@ class LectureConditionnelleMixin:
         dernier, nombre = self.version_liste(queryset)
         etag, horodatage, reponse = self._conditionnelle(request, dernier, nombre)
         if reponse is None:
-            reponse = super().list(request, *args, **kwargs)
+            # Not super().list(): it would build the FilterSet and validate it a second time.
+            self.paginator.nombre_connu = nombre
+            page = self.paginate_queryset(queryset)
+            reponse = self.get_paginated_response(self.get_serializer(page, many=True).data)
         return self._entetes(reponse, etag, horodatage)
 
     def retrieve(self, request, *args, **kwargs):
@@ -96,6 +118,7 @@ class SpecialiteViewSet(LectureConditionnelleMixin, viewsets.ReadOnlyModelViewSe
     permission_classes = [AllowAny]
     pagination_class = PaginationReferentiel
     filterset_class = SpecialiteFilterSet
+    message_introuvable = "Aucune spécialité du référentiel ne porte cet identifiant."
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
@@ -134,6 +157,7 @@ class AccesViewSet(LectureConditionnelleMixin, viewsets.ReadOnlyModelViewSet):
     permission_classes = [AllowAny]
     pagination_class = PaginationReferentiel
     filterset_class = AccesFilterSet
+    message_introuvable = "Aucun accès dérogatoire publié ne porte cet identifiant."
     serializer_class = serializers.AccesSerializer
     lookup_value_regex = r"\d+"
 
@@ -163,6 +187,7 @@ class IndicationViewSet(LectureConditionnelleMixin, viewsets.ReadOnlyModelViewSe
     permission_classes = [AllowAny]
     pagination_class = PaginationReferentiel
     filterset_class = IndicationFilterSet
+    message_introuvable = "Aucune indication publiée ne porte cet identifiant."
     serializer_class = serializers.IndicationListeSerializer
     lookup_value_regex = r"\d+"
 

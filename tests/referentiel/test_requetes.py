@@ -1,0 +1,103 @@
+"""The list page, its export and the API list run a fixed number of queries whatever the number of rows."""
+
+import pytest
+
+from tests.factories.referentiel import (
+    AccesFactory,
+    CompositionFactory,
+    CritereFactory,
+    IndicationFactory,
+    LaboratoireFactory,
+    PUTFactory,
+    SpecialiteFactory,
+    indexer_specialites,
+)
+
+pytestmark = pytest.mark.django_db
+
+TAILLES = [10, 200]
+
+
+def peupler(nombre: int) -> LaboratoireFactory:
+    labo = LaboratoireFactory(nom="Laboratoire commun")
+    for i in range(nombre):
+        sp = SpecialiteFactory(nom=f"LYMPHOCURE {i:03d}", titulaire=labo, exploitant=LaboratoireFactory())
+        CompositionFactory(specialite=sp, substance__dci=f"lymphocumab{i}")
+        CompositionFactory(specialite=sp, substance__dci="ibrutinib")
+        atu = AccesFactory(specialite=sp, atu_historique=True)
+        acces = AccesFactory(specialite=sp, precedent=atu)
+        IndicationFactory(acces=acces, libelle="Lymphome à cellules du manteau")
+    indexer_specialites()
+    return labo
+
+
+@pytest.mark.parametrize("nombre", TAILLES)
+def test_page_liste_nombre_de_requetes_constant(client, django_assert_num_queries, nombre):
+    peupler(nombre)
+    # demonstration banner, laboratories of the filter, count, page rows, statuses, compositions
+    with django_assert_num_queries(6):
+        reponse = client.get("/referentiel/", {"tri": "nom"})
+    assert reponse.content.decode().count('<a class="fr-link" href="/referentiel/lymphocure-') == min(nombre, 20)
+
+
+@pytest.mark.parametrize("nombre", TAILLES)
+def test_page_liste_avec_recherche_et_filtres_nombre_de_requetes_constant(client, django_assert_num_queries, nombre):
+    labo = peupler(nombre)
+    # + the laboratory filter's value is checked against the table
+    with django_assert_num_queries(7):
+        reponse = client.get(
+            "/referentiel/", {"q": "lymphomes", "type_acces": "AAC", "laboratoire": labo.pk, "substance": "ibrutinib"}
+        )
+    assert f"{nombre} spécialités trouvées" in reponse.content.decode()
+
+
+@pytest.mark.parametrize("nombre", TAILLES)
+def test_fragment_htmx_nombre_de_requetes_constant(client, django_assert_num_queries, nombre):
+    peupler(nombre)
+    with django_assert_num_queries(6):
+        client.get("/referentiel/", {"q": "ibrutinib"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="resultats")
+
+
+@pytest.mark.parametrize("nombre", TAILLES)
+def test_api_liste_nombre_de_requetes_constant(client, django_assert_num_queries, nombre):
+    labo = peupler(nombre)
+    # laboratory check, version (ETag, with the count), page rows, statuses, compositions
+    with django_assert_num_queries(5):
+        reponse = client.get(
+            "/api/v1/specialites/", {"q": "lymphome", "laboratoire": labo.pk}, HTTP_ACCEPT="application/json"
+        )
+    assert reponse.json()["count"] == nombre
+
+
+@pytest.mark.parametrize("nombre", TAILLES)
+def test_api_acces_et_indications_nombre_de_requetes_constant(client, django_assert_num_queries, nombre):
+    peupler(nombre)
+    with django_assert_num_queries(2):  # version (with the count), rows
+        client.get("/api/v1/acces/", HTTP_ACCEPT="application/json")
+    with django_assert_num_queries(3):  # version, rows, criteria
+        client.get("/api/v1/indications/", HTTP_ACCEPT="application/json")
+
+
+@pytest.mark.parametrize("nombre", TAILLES)
+def test_export_csv_nombre_de_requetes_constant(client, django_assert_num_queries, nombre):
+    peupler(nombre)
+    with django_assert_num_queries(3):  # rows (one chunk up to 500), statuses, compositions
+        reponse = client.get("/referentiel/export.csv")
+        lignes = b"".join(reponse.streaming_content).count(b"\r\n")
+    assert lignes == nombre + 1
+
+
+@pytest.mark.parametrize("nombre_indications", [2, 40])
+def test_fiche_nombre_de_requetes_constant(client, django_assert_num_queries, nombre_indications):
+    sp = SpecialiteFactory(slug="fiche")
+    CompositionFactory(specialite=sp)
+    atu = AccesFactory(specialite=sp, atu_historique=True)
+    acces = AccesFactory(specialite=sp, precedent=atu)
+    PUTFactory(acces=acces, recueil=True)
+    for _ in range(nombre_indications):
+        CritereFactory.create_batch(3, indication=IndicationFactory(acces=acces))
+    # banner, fiche, statuses, indications, criteria, PUT, reports, extensions, successors,
+    # compositions, BDPM CPD, documents
+    with django_assert_num_queries(12):
+        reponse = client.get("/referentiel/fiche/")
+    assert reponse.content.decode().count('class="fr-accordion__btn"') == nombre_indications

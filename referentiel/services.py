@@ -53,35 +53,49 @@ from .models import (
 from .validators import valider_atc, valider_cis
 
 # Search document of a spécialité: name and DCI weigh most, then indications, then laboratories (R3).
-# Built in SQL for a whole batch of ids at once, so that imports and seeds stay linear.
-_SQL_INDEXER = """
+# The two expressions are written once here and used both by the batch indexer below and by the BDPM import, which
+# computes the document of the spécialités it creates in the same INSERT (one write per row instead of two).
+
+
+def sql_document_recherche(*, nom: str, dci: str, indications: str, laboratoires: str) -> str:
+    """SQL expression of the weighted full-text document, from SQL expressions of its parts."""
+    return (
+        f"setweight(to_tsvector('french_unaccent', {nom}), 'A')"
+        f" || setweight(to_tsvector('french_unaccent', coalesce({dci}, '')), 'A')"
+        f" || setweight(to_tsvector('french_unaccent', coalesce({indications}, '')), 'B')"
+        f" || setweight(to_tsvector('french_unaccent', {laboratoires}), 'C')"
+    )
+
+
+def sql_texte_recherche(*, nom: str, dci: str, laboratoires: str) -> str:
+    """SQL expression of the accent-free text the trigram index tolerates DCI typos on ("ibrutinibe")."""
+    return f"lower(immutable_unaccent({nom} || ' ' || coalesce({dci}, '') || ' ' || {laboratoires}))"
+
+
+# DCI in alphabetical order, so that a document built by the import and one rebuilt here are identical.
+_LABORATOIRES = "coalesce(tit.nom, '') || ' ' || coalesce(exp.nom, '')"
+_DOCUMENT = sql_document_recherche(nom="sp.nom", dci="dci.texte", indications="ind.texte", laboratoires=_LABORATOIRES)
+_TEXTE = sql_texte_recherche(nom="sp.nom", dci="dci.texte", laboratoires=_LABORATOIRES)
+_SQL_INDEXER = f"""
 WITH cibles AS (SELECT unnest(%(ids)s::bigint[]) AS id),
 dci AS (
-    SELECT c.specialite_id AS id, string_agg(s.dci, ' ') AS texte
+    SELECT c.specialite_id AS id, string_agg(s.dci, ' ' ORDER BY s.dci, c.dosage) AS texte
     FROM referentiel_composition c JOIN referentiel_substance s ON s.id = c.substance_id
     WHERE c.specialite_id IN (SELECT id FROM cibles) GROUP BY c.specialite_id
 ),
 ind AS (
-    SELECT a.specialite_id AS id, string_agg(i.libelle || ' ' || i.patients_eligibles, ' ') AS texte
+    SELECT a.specialite_id AS id, string_agg(i.libelle || ' ' || i.patients_eligibles, ' ' ORDER BY i.ordre, i.id) AS texte
     FROM referentiel_accesderogatoire a JOIN referentiel_indication i ON i.acces_id = a.id
     WHERE a.specialite_id IN (SELECT id FROM cibles) GROUP BY a.specialite_id
 )
-UPDATE referentiel_specialite sp SET
-    document_recherche =
-        setweight(to_tsvector('french_unaccent', sp.nom), 'A')
-        || setweight(to_tsvector('french_unaccent', coalesce(dci.texte, '')), 'A')
-        || setweight(to_tsvector('french_unaccent', coalesce(ind.texte, '')), 'B')
-        || setweight(to_tsvector('french_unaccent', coalesce(tit.nom, '') || ' ' || coalesce(exp.nom, '')), 'C'),
-    texte_recherche = lower(immutable_unaccent(
-        sp.nom || ' ' || coalesce(dci.texte, '') || ' ' || coalesce(tit.nom, '') || ' ' || coalesce(exp.nom, '')
-    ))
+UPDATE referentiel_specialite sp SET document_recherche = {_DOCUMENT}, texte_recherche = {_TEXTE}
 FROM referentiel_specialite base
 LEFT JOIN dci ON dci.id = base.id
 LEFT JOIN ind ON ind.id = base.id
 LEFT JOIN referentiel_laboratoire tit ON tit.id = base.titulaire_id
 LEFT JOIN referentiel_laboratoire exp ON exp.id = base.exploitant_id
 WHERE sp.id = base.id AND base.id IN (SELECT id FROM cibles)
-"""
+"""  # noqa: S608 - built from constant fragments; the ids are a parameter
 
 
 def specialites_indexer(*, ids: Iterable[int]) -> None:

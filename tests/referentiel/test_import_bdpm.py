@@ -1,0 +1,421 @@
+"""Import of the public BDPM files (issue 3): real files, idempotency, malformed lines, one transaction."""
+
+import datetime
+import io
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.postgres.search import SearchQuery
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from referentiel.enums import StatutAMM
+from referentiel.exceptions import ReferentielError
+from referentiel.importation import FICHIER_CIS, FICHIER_COMPO, FICHIER_CPD, bdpm_importer
+from referentiel.models import (
+    Composition,
+    ConditionPrescription,
+    HistoriqueFiche,
+    Laboratoire,
+    Specialite,
+    Substance,
+)
+from referentiel.services import specialites_indexer
+from tests.factories import AccesFactory, SpecialiteFactory, SubstanceFactory
+
+pytestmark = pytest.mark.django_db
+
+BDPM_2017 = Path(settings.BASE_DIR).parent / "shared" / "data" / "bdpm-2017"
+
+
+@pytest.fixture
+def bdpm_2017() -> Path:
+    if not (BDPM_2017 / FICHIER_CIS).is_file():
+        pytest.skip(f"Fichiers BDPM réels absents ({BDPM_2017}) : import réel non testé sur ce poste")
+    return BDPM_2017
+
+
+def ligne_cis(
+    cis="60000001",
+    nom="DOLIPRANE 500 mg, comprimé",
+    forme="comprimé",
+    voies="orale",
+    statut="Autorisation active",
+    etat="Commercialisée",
+    date="12/03/1998",
+    titulaires=" SANOFI AVENTIS FRANCE",
+) -> str:
+    return "\t".join([cis, nom, forme, voies, statut, "Procédure nationale", etat, date, "", "", titulaires, "Non"])
+
+
+def ligne_compo(cis="60000001", code="02202", dci="PARACÉTAMOL", dosage="500 mg", nature="SA") -> str:
+    # Real COMPO lines end with an extra TAB.
+    return "\t".join([cis, "comprimé", code, dci, dosage, "un comprimé", nature, "1"]) + "\t"
+
+
+def ecrire_bdpm(dossier: Path, cis=(), compo=(), cpd=(), fin_de_ligne="\r\n") -> Path:
+    """Write the three files as the BDPM publishes them: Windows-1252, TAB-separated, CRLF."""
+    dossier.mkdir(parents=True, exist_ok=True)
+    for nom, lignes in ((FICHIER_CIS, cis), (FICHIER_COMPO, compo), (FICHIER_CPD, cpd)):
+        contenu = b"".join(
+            (ligne if isinstance(ligne, bytes) else ligne.encode("cp1252")) + fin_de_ligne.encode() for ligne in lignes
+        )
+        (dossier / nom).write_bytes(contenu)
+    return dossier
+
+
+def rejets(rapport, fichier) -> list[tuple[int, str]]:
+    return [(r.ligne, r.motif) for r in rapport.bilans[fichier].rejets]
+
+
+# --- The real files -----------------------------------------------------------------------------------------------
+
+
+def test_import_of_the_real_bdpm_files_creates_every_row_with_accents_decoded(bdpm_2017):
+    rapport = bdpm_importer(dossier=bdpm_2017)
+
+    assert rapport.rejets == 0
+    assert Specialite.objects.count() == 14442
+    assert rapport.bilans[FICHIER_CIS].crees == 14442
+    # 27,023 lines; the same substance and dosage in two elements of one spécialité is one composition.
+    assert rapport.bilans[FICHIER_COMPO].lignes == 27023
+    assert Composition.objects.count() == rapport.bilans[FICHIER_COMPO].crees == 27023 - 2398
+    assert ConditionPrescription.objects.count() == 19106
+    assert Laboratoire.objects.count() == rapport.bilans["laboratoires"].crees == 615
+    assert Substance.objects.count() == rapport.bilans["substances"].crees
+
+    pommade = Specialite.objects.select_related("titulaire").get(cis="61266250")
+    assert pommade.nom == "A 313 200 000 UI POUR CENT, pommade"
+    assert pommade.slug == "a-313-200-000-ui-pour-cent-pommade-61266250"
+    assert pommade.voies_administration == "cutanée"
+    assert pommade.titulaire.nom == "PHARMA DEVELOPPEMENT"
+    assert pommade.statut_administratif_bdpm == "Autorisation active"
+    assert pommade.etat_commercialisation_bdpm == "Commercialisée"
+    assert pommade.statut_amm == StatutAMM.AUTORISEE
+    assert pommade.date_amm == datetime.date(1998, 3, 12)
+    assert not pommade.demonstration
+    assert not pommade.acces.exists()  # in the catalogue, not in the public référentiel (R1)
+    assert ConditionPrescription.objects.filter(
+        specialite__cis="60355340", texte="réservé à l'usage professionnel DENTAIRE"
+    ).exists()
+    anastrozole = Composition.objects.select_related("substance").get(specialite__cis="60002283")
+    assert (anastrozole.substance.dci, anastrozole.substance.code_bdpm, anastrozole.dosage) == (
+        "ANASTROZOLE",
+        "42215",
+        "1,00 mg",
+    )
+
+    # A withdrawn AMM or a product no longer marketed leaves room for an AAC (R5).
+    assert (
+        Specialite.objects.filter(statut_amm=StatutAMM.ARRETEE).count()
+        == 14442
+        - Specialite.objects.filter(
+            statut_administratif_bdpm="Autorisation active", etat_commercialisation_bdpm="Commercialisée"
+        ).count()
+    )
+
+    # The search document written by the import is the one the indexer builds.
+    echantillon = list(Specialite.objects.order_by("cis").values_list("pk", flat=True)[::500])
+    avant = dict(Specialite.objects.filter(pk__in=echantillon).values_list("pk", "texte_recherche"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, document_recherche::text FROM referentiel_specialite WHERE id = ANY(%s)", [echantillon]
+        )
+        documents_avant = dict(cursor.fetchall())
+        specialites_indexer(ids=echantillon)
+        cursor.execute(
+            "SELECT id, document_recherche::text FROM referentiel_specialite WHERE id = ANY(%s)", [echantillon]
+        )
+        assert dict(cursor.fetchall()) == documents_avant
+    assert dict(Specialite.objects.filter(pk__in=echantillon).values_list("pk", "texte_recherche")) == avant
+    pommade.refresh_from_db()
+    assert pommade.texte_recherche == (
+        "a 313 200 000 ui pour cent, pommade concentrat de vitamine a synthetique, forme huileuse pharma developpement "
+    )
+    assert Specialite.objects.filter(
+        pk=anastrozole.specialite_id, document_recherche=SearchQuery("anastrozole", config="french_unaccent")
+    ).exists()
+
+    # Second run of the same files: nothing created, nothing updated, nothing re-indexed.
+    mis_a_jour_le = Specialite.objects.get(cis="61266250").mis_a_jour_le
+    encore = bdpm_importer(dossier=bdpm_2017)
+    for bilan in encore.bilans.values():
+        assert (bilan.crees, bilan.mis_a_jour, bilan.supprimes) == (0, 0, 0), bilan.nom
+    assert encore.bilans[FICHIER_CIS].inchanges == 14442
+    assert encore.specialites_reindexees == 0
+    assert Specialite.objects.get(cis="61266250").mis_a_jour_le == mis_a_jour_le
+    assert Composition.objects.count() == 27023 - 2398
+
+
+def test_a_slice_of_the_real_files_imports_only_its_rows_and_rejects_lines_of_other_cis(bdpm_2017, tmp_path):
+    lignes_cis = (bdpm_2017 / FICHIER_CIS).read_bytes().split(b"\r\n")[:300]
+    gardes = {ligne.split(b"\t")[0] for ligne in lignes_cis}
+    compo = [ligne for ligne in (bdpm_2017 / FICHIER_COMPO).read_bytes().split(b"\r\n") if ligne][:2000]
+    ecrire_bdpm(tmp_path, cis=lignes_cis, compo=compo, cpd=[])
+
+    rapport = bdpm_importer(dossier=tmp_path)
+
+    assert Specialite.objects.count() == 300
+    hors_tranche = [numero for numero, ligne in enumerate(compo, 1) if ligne.split(b"\t")[0] not in gardes]
+    assert [ligne for ligne, _ in rejets(rapport, FICHIER_COMPO)] == hors_tranche
+    assert all("absent de CIS_bdpm.txt" in motif for _, motif in rejets(rapport, FICHIER_COMPO))
+    assert Composition.objects.filter(specialite__cis__in=[g.decode() for g in gardes]).exists()
+
+
+# --- Creating and updating ----------------------------------------------------------------------------------------
+
+
+def test_import_derives_the_amm_status_from_the_administrative_status_and_the_marketing_state(tmp_path):
+    ecrire_bdpm(
+        tmp_path,
+        cis=[
+            ligne_cis("60000001", "ACTIVE COMMERCIALISEE"),
+            ligne_cis("60000002", "ACTIVE NON COMMERCIALISEE", etat="Non commercialisée"),
+            ligne_cis("60000003", "ABROGEE", statut="Autorisation abrogée", etat="Non commercialisée"),
+        ],
+    )
+    bdpm_importer(dossier=tmp_path)
+
+    statuts = dict(Specialite.objects.values_list("cis", "statut_amm"))
+    assert statuts == {
+        "60000001": StatutAMM.AUTORISEE,
+        "60000002": StatutAMM.ARRETEE,
+        "60000003": StatutAMM.ARRETEE,
+    }
+
+
+def test_import_updates_changed_rows_and_removes_lines_the_bdpm_no_longer_has(tmp_path):
+    ecrire_bdpm(
+        tmp_path / "v1",
+        cis=[ligne_cis("60000001"), ligne_cis("60000002", "AUTRE 10 mg, comprimé")],
+        compo=[ligne_compo("60000001"), ligne_compo("60000002", "00001", "CAFÉINE", "10 mg")],
+        cpd=["60000001\tliste II", "60000001\tprescription hospitalière", "60000002\tliste I"],
+    )
+    bdpm_importer(dossier=tmp_path / "v1")
+    premiere = Specialite.objects.get(cis="60000001")
+    slug = premiere.slug
+
+    ecrire_bdpm(
+        tmp_path / "v2",
+        cis=[
+            ligne_cis("60000001", "DOLIPRANE 500 mg, comprimé pelliculé", titulaires=" OPELLA HEALTHCARE;SANOFI"),
+            ligne_cis("60000002", "AUTRE 10 mg, comprimé"),
+        ],
+        compo=[
+            ligne_compo("60000001", dosage="500,0 mg"),
+            ligne_compo("60000002", "00001", "CAFÉINE", "10 mg"),
+        ],
+        cpd=["60000001\tliste II", "60000002\tliste I"],
+    )
+    rapport = bdpm_importer(dossier=tmp_path / "v2")
+
+    cis = rapport.bilans[FICHIER_CIS]
+    assert (cis.crees, cis.mis_a_jour, cis.inchanges) == (0, 1, 1)
+    compo = rapport.bilans[FICHIER_COMPO]
+    assert (compo.crees, compo.supprimes, compo.inchanges) == (1, 1, 1)
+    cpd = rapport.bilans[FICHIER_CPD]
+    assert (cpd.crees, cpd.supprimes, cpd.inchanges) == (0, 1, 2)
+    assert rapport.bilans["laboratoires"].crees == 2
+    premiere.refresh_from_db()
+    assert premiere.nom == "DOLIPRANE 500 mg, comprimé pelliculé"
+    assert premiere.slug == slug  # a fiche's address never changes
+    assert premiere.titulaire.nom == "OPELLA HEALTHCARE"
+    assert Laboratoire.objects.get(nom="SANOFI").est_titulaire
+    assert list(premiere.compositions.values_list("dosage", flat=True)) == ["500,0 mg"]
+    assert list(premiere.conditions_prescription.values_list("texte", flat=True)) == ["liste II"]
+    assert rapport.specialites_reindexees == 1
+    assert Specialite.objects.filter(
+        pk=premiere.pk, document_recherche=SearchQuery("pellicule", config="french_unaccent")
+    ).exists()
+
+
+def test_import_historises_what_it_changes_on_a_public_fiche(tmp_path):
+    ecrire_bdpm(tmp_path / "v1", cis=[ligne_cis("60000001")], compo=[ligne_compo("60000001")])
+    bdpm_importer(dossier=tmp_path / "v1")
+    fiche = Specialite.objects.get(cis="60000001")
+    AccesFactory(specialite=fiche)
+    ecrire_bdpm(
+        tmp_path / "v2",
+        cis=[ligne_cis("60000001", etat="Non commercialisée")],
+        compo=[ligne_compo("60000001", dosage="1 g")],
+    )
+
+    bdpm_importer(dossier=tmp_path / "v2")
+
+    historique = HistoriqueFiche.objects.get(specialite=fiche)
+    assert historique.action == "Mise à jour depuis la BDPM"
+    assert historique.auteur is None
+    assert historique.avant == {
+        "etat_commercialisation_bdpm": "Commercialisée",
+        "statut_amm": "autorisee",
+        "composition": ["PARACÉTAMOL 500 mg"],
+    }
+    assert historique.apres == {
+        "etat_commercialisation_bdpm": "Non commercialisée",
+        "statut_amm": "arretee",
+        "composition": ["PARACÉTAMOL 1 g"],
+    }
+
+
+def test_import_attaches_the_bdpm_code_to_a_substance_already_known_by_its_dci(tmp_path):
+    ibrutinib = SubstanceFactory(dci="ibrutinib")
+    ecrire_bdpm(
+        tmp_path,
+        cis=[ligne_cis("60000001", "IMBRUVICA 140 mg, gélule")],
+        compo=[ligne_compo("60000001", "91234", "IBRUTINIB", "140 mg")],
+    )
+
+    rapport = bdpm_importer(dossier=tmp_path)
+
+    ibrutinib.refresh_from_db()
+    assert (ibrutinib.dci, ibrutinib.code_bdpm) == ("ibrutinib", "91234")
+    assert rapport.bilans["substances"].mis_a_jour == 1
+    assert Substance.objects.count() == 1
+    assert Composition.objects.get().substance == ibrutinib
+
+
+def test_import_keeps_one_name_per_substance_code_when_the_bdpm_spells_it_several_ways(tmp_path):
+    ecrire_bdpm(
+        tmp_path,
+        cis=[ligne_cis("60000001"), ligne_cis("60000002"), ligne_cis("60000003")],
+        compo=[
+            ligne_compo("60000001", "25783", "CHLORHYDRATE DE RANITIDINE", "168 mg"),
+            ligne_compo("60000002", "25783", "RANITIDINE (CHLORHYDRATE DE)", "168 mg"),
+            ligne_compo("60000003", "25783", "CHLORHYDRATE DE RANITIDINE", "84 mg"),
+        ],
+    )
+    bdpm_importer(dossier=tmp_path)
+
+    assert list(Substance.objects.values_list("code_bdpm", "dci")) == [("25783", "CHLORHYDRATE DE RANITIDINE")]
+    assert Composition.objects.count() == 3
+
+
+# --- Malformed lines and fatal problems ---------------------------------------------------------------------------
+
+
+def test_each_malformed_line_is_rejected_with_its_number_and_reason_and_the_rest_is_imported(tmp_path):
+    ecrire_bdpm(
+        tmp_path,
+        cis=[
+            ligne_cis("60000001"),
+            "60000002\tTROP COURTE\tcomprimé",
+            ligne_cis("6000003", "CIS A 7 CHIFFRES"),
+            ligne_cis("60000004", "DATE IMPOSSIBLE", date="31/02/2010"),
+            ligne_cis("60000001", "EN DOUBLE"),
+            b"60000006\tOCTET \x81 IND\xc9FINI\tcomprim\xe9\torale\tAutorisation active\tProc\xe9dure nationale\t"
+            b"Commercialis\xe9e\t01/01/2000\t\t\t LABO\tNon",
+            ligne_cis("60000007", "HÉPARINE SODIQUE 5000 UI/ml, solution injectable"),
+        ],
+        compo=[
+            ligne_compo("60000001"),
+            ligne_compo("69999999", "00001", "INCONNUE"),
+            ligne_compo("60000007", "00002", "HÉPARINE SODIQUE", "5000 UI", nature="XX"),
+            "60000007\tsolution\t00002",
+        ],
+        cpd=["60000001\tliste II", "", "   ", "60000001\t", "69999999\tliste I", "60000007\tliste I"],
+    )
+
+    rapport = bdpm_importer(dossier=tmp_path)
+
+    assert rejets(rapport, FICHIER_CIS) == [
+        (2, "3 colonnes au lieu de 12"),
+        (3, "code CIS « 6000003 » invalide : 8 chiffres attendus"),
+        (4, "date d'AMM « 31/02/2010 » invalide : JJ/MM/AAAA attendu"),
+        (5, "code CIS 60000001 en double (déjà ligne 1)"),
+        (6, "octet 0x81 indéfini en Windows-1252 (position 16)"),
+    ]
+    assert rejets(rapport, FICHIER_COMPO) == [
+        (2, "code CIS 69999999 absent de CIS_bdpm.txt (ou rejeté)"),
+        (3, "nature du composant « XX » inconnue : SA ou FT attendu"),
+        (4, "3 colonnes au lieu de 8"),
+    ]
+    # Blank lines are no error; a CPD line without a condition is ignored.
+    assert rejets(rapport, FICHIER_CPD) == [(5, "code CIS 69999999 absent de CIS_bdpm.txt (ou rejeté)")]
+    assert rapport.bilans[FICHIER_CPD].ignores == 1
+    assert sorted(Specialite.objects.values_list("cis", "nom")) == [
+        ("60000001", "DOLIPRANE 500 mg, comprimé"),
+        ("60000007", "HÉPARINE SODIQUE 5000 UI/ml, solution injectable"),
+    ]
+    assert ConditionPrescription.objects.count() == 2
+
+
+def test_mixed_line_endings_and_the_trailing_tab_of_compo_lines_are_read(tmp_path):
+    ecrire_bdpm(tmp_path, compo=[ligne_compo("60000001")], cpd=["60000001\tliste II"])
+    (tmp_path / FICHIER_CIS).write_bytes(
+        (ligne_cis("60000001") + "\r\n" + ligne_cis("60000002", "ÉLÉMENT 2") + "\n").encode("cp1252")
+    )
+
+    rapport = bdpm_importer(dossier=tmp_path)
+
+    assert rapport.rejets == 0
+    assert set(Specialite.objects.values_list("nom", flat=True)) == {"DOLIPRANE 500 mg, comprimé", "ÉLÉMENT 2"}
+    assert Composition.objects.count() == 1
+
+
+def test_a_missing_file_is_fatal_and_nothing_is_written(tmp_path):
+    ecrire_bdpm(tmp_path, cis=[ligne_cis()])
+    (tmp_path / FICHIER_CPD).unlink()
+
+    with pytest.raises(ReferentielError, match="introuvable.*CIS_CPD_bdpm.txt"):
+        bdpm_importer(dossier=tmp_path)
+    assert not Specialite.objects.exists()
+
+
+def test_a_file_without_one_valid_line_is_fatal_and_nothing_is_written(tmp_path):
+    # The CPD file given where the COMPO file was expected: a wrong file, not a few bad lines.
+    ecrire_bdpm(tmp_path, cis=[ligne_cis()], compo=["60000001\tliste II"], cpd=["60000001\tliste II"])
+
+    with pytest.raises(ReferentielError, match="aucune ligne de CIS_COMPO_bdpm.txt"):
+        bdpm_importer(dossier=tmp_path)
+    assert not Specialite.objects.exists()
+    assert not Laboratoire.objects.exists()
+
+
+def test_a_conflict_found_while_writing_rolls_back_everything_already_written(tmp_path):
+    # A fiche created by hand already uses the address the import derives for a BDPM spécialité.
+    SpecialiteFactory(nom="Créée à la main", slug="doliprane-500-mg-comprime-60000002", titulaire=None)
+    ecrire_bdpm(
+        tmp_path,
+        cis=[ligne_cis("60000001", "NOUVEAU 1 mg, comprimé", titulaires=" LABO NOUVEAU"), ligne_cis("60000002")],
+        compo=[ligne_compo("60000001", "77777", "SUBSTANCE NOUVELLE")],
+    )
+
+    with pytest.raises(ReferentielError, match="rien n'a été importé"):
+        bdpm_importer(dossier=tmp_path)
+
+    # Laboratories and substances were written before the conflict: they are gone with the rest.
+    assert not Laboratoire.objects.filter(nom="LABO NOUVEAU").exists()
+    assert not Substance.objects.exists()
+    assert list(Specialite.objects.values_list("nom", flat=True)) == ["Créée à la main"]
+
+
+# --- The command --------------------------------------------------------------------------------------------------
+
+
+def test_the_command_reports_counts_per_file_and_each_rejected_line(tmp_path, capsys):
+    ecrire_bdpm(
+        tmp_path,
+        cis=[ligne_cis("60000001"), ligne_cis("ABC", "MAUVAIS")],
+        compo=[ligne_compo("60000001")],
+        cpd=["60000001\tliste II"],
+    )
+    sortie = io.StringIO()
+
+    call_command("import_bdpm", str(tmp_path), stdout=sortie)
+
+    texte = sortie.getvalue()
+    assert "CIS_bdpm.txt         2 lignes : 1 créées, 0 mises à jour, 0 inchangées, 1 rejetées" in texte
+    assert "CIS_COMPO_bdpm.txt   1 lignes : 1 créées, 0 mises à jour, 0 inchangées, 0 rejetées" in texte
+    assert "Rejet CIS_bdpm.txt ligne 2 : code CIS « ABC » invalide : 8 chiffres attendus" in texte
+    # Not a terminal: no progress bar on stderr.
+    assert capsys.readouterr().err == ""
+
+    sortie = io.StringIO()
+    call_command("import_bdpm", str(tmp_path), "--quiet", stdout=sortie)
+    assert "CIS_bdpm.txt         2 lignes : 0 créées, 0 mises à jour, 1 inchangées, 1 rejetées" in sortie.getvalue()
+
+
+def test_the_command_fails_with_a_french_message_when_the_directory_has_no_bdpm_files(tmp_path):
+    with pytest.raises(CommandError, match="Fichier\\(s\\) BDPM introuvable\\(s\\)"):
+        call_command("import_bdpm", str(tmp_path / "absent"), stdout=io.StringIO())

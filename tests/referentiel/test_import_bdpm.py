@@ -131,7 +131,8 @@ def test_import_of_the_real_bdpm_files_creates_every_row_with_accents_decoded(bd
     assert dict(Specialite.objects.filter(pk__in=echantillon).values_list("pk", "texte_recherche")) == avant
     pommade.refresh_from_db()
     assert pommade.texte_recherche == (
-        "a 313 200 000 ui pour cent, pommade concentrat de vitamine a synthetique, forme huileuse pharma developpement "
+        "a 313 200 000 ui pour cent, pommade "
+        "concentrat de vitamine a synthetique, forme huileuse pharma developpement "
     )
     assert Specialite.objects.filter(
         pk=anastrozole.specialite_id, document_recherche=SearchQuery("anastrozole", config="french_unaccent")

@@ -12,6 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .database import database_url
 from .env import env_bool, env_int, env_list, env_str
+from .logging import configuration_journalisation
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / ".data")))
@@ -54,14 +55,20 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request, even a redirect by SecurityMiddleware, carries the request id.
+    "config.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the session: loading the session or the user is often the first query to fail when PostgreSQL is down.
+    "config.middleware.BaseIndisponibleMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # ANSM staff: no page until the TOTP code of the session is checked (needs OTPMiddleware just above).
+    "comptes.middleware.DoubleFacteurMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -137,8 +144,15 @@ AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "comptes/verrouille.html"
+AXES_LOCKOUT_CALLABLE = "comptes.verrouillage.reponse_verrouillage"
+AXES_USERNAME_CALLABLE = "comptes.verrouillage.identifiant_connexion"
 AXES_VERBOSE = False
+# Keep a trace of every failed login (the attempt counters are reset by a success): administrators can search it.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Second factor of ANSM staff (django-otp TOTP): the name shown by the authenticator app.
+OTP_TOTP_ISSUER = "Référentiel AD"
+# A reset link is a key to the account: valid one hour, not Django's three days.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60)
 
 # --- Internationalisation -------------------------------------------------------------------------------
 LANGUAGE_CODE = "fr"
@@ -209,6 +223,8 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 10 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE
+# Workers log through LOGGING (JSON lines with the task's request id) instead of Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     # Outbox sweep: re-send notifications whose first attempt failed (broker outage, SMTP error).
     "notifications-relancer": {
@@ -264,6 +280,7 @@ CSRF_COOKIE_HTTPONLY = False
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^sante/$"]  # load balancers probe health over plain HTTP on the private network
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
@@ -293,13 +310,9 @@ CONTENT_SECURITY_POLICY = {
 SERVICE_NAME = "Référentiel AD"
 
 # --- Logging ----------------------------------------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# LOG_FORMAT=json: one JSON object per line with the request id (config/logging.py); "texte" for humans.
+LOG_FORMAT = env_str("LOG_FORMAT", "texte")
+LOGGING = configuration_journalisation(format_journal=LOG_FORMAT, niveau=env_str("LOG_LEVEL", "INFO"))
 
 SENTRY_DSN = env_str("SENTRY_DSN", "")
 if SENTRY_DSN:

@@ -5,6 +5,7 @@ from . import views
 
 urlpatterns = [
     path("", views.accueil, name="accueil"),
+    path("sante/", views.sante, name="sante"),
     path("accessibilite/", views.page_statique, {"page": "accessibilite"}, name="footer-accessibility-status"),
     path("mentions-legales/", views.page_statique, {"page": "mentions_legales"}, name="footer-legal-notice"),
     path("donnees-personnelles/", views.page_statique, {"page": "donnees_personnelles"}, name="footer-personal-data"),

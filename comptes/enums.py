@@ -36,3 +36,15 @@ TERRITOIRES_HORS_COMPETENCE = frozenset(
 def territoire_competence_ansm(territoire: str) -> bool:
     """R9: whether an AAC can be requested for a patient cared for in this territory."""
     return territoire not in TERRITOIRES_HORS_COMPETENCE
+
+
+class TypeEvenementCompte(models.TextChoices):
+    """Security events of an account, kept in the append-only account journal."""
+
+    DOUBLE_FACTEUR_ACTIVE = "double_facteur_active", "Second facteur activé"
+    DOUBLE_FACTEUR_VERIFIE = "double_facteur_verifie", "Second facteur vérifié"
+    DOUBLE_FACTEUR_ECHEC = "double_facteur_echec", "Code de second facteur refusé"
+    DOUBLE_FACTEUR_REINITIALISE = "double_facteur_reinitialise", "Second facteur réinitialisé"
+    MOT_DE_PASSE_MODIFIE = "mot_de_passe_modifie", "Mot de passe modifié"
+    MOT_DE_PASSE_REINITIALISE = "mot_de_passe_reinitialise", "Mot de passe réinitialisé par courriel"
+    EXPORT_DONNEES = "export_donnees", "Téléchargement de ses données personnelles"

@@ -1,10 +1,11 @@
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .enums import Role, Territoire
+from .enums import Role, Territoire, TypeEvenementCompte
 from .validators import valider_finess, valider_rpps
 
 
@@ -134,6 +135,20 @@ class Utilisateur(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.nom_complet or self.email
 
+    def clean(self):
+        super().clean()
+        # Logins are case-insensitive (get_by_natural_key): store one spelling so the unique index holds.
+        self.email = self.__class__.objects.normalize_email(self.email).lower()
+        # A pharmacist belongs to the establishment of their PUI (R10): filled in, or refused when it differs.
+        if self.pui_id is not None:
+            if self.etablissement_id is None:
+                self.etablissement_id = self.pui.etablissement_id
+            elif self.pui.etablissement_id != self.etablissement_id:
+                raise ValidationError(
+                    {"pui": "Cette PUI appartient à un autre établissement que celui du compte."},
+                    code="pui_etablissement",
+                )
+
     @property
     def nom_complet(self) -> str:
         return f"{self.prenom} {self.nom}".strip()
@@ -202,3 +217,36 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sujet} → {self.destinataire}"
+
+
+class EvenementCompte(models.Model):
+    """One security event of an account (second factor, password, personal-data export).
+
+    Append-only: a PostgreSQL trigger (migration 0003) refuses UPDATE and DELETE, so neither the application nor
+    an administrator can rewrite what happened. Accounts are deactivated, never deleted, hence PROTECT.
+    """
+
+    utilisateur = models.ForeignKey(
+        Utilisateur, on_delete=models.PROTECT, related_name="evenements", verbose_name="compte concerné"
+    )
+    auteur = models.ForeignKey(
+        Utilisateur,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="evenements_auteur",
+        help_text="La personne qui a agi, quand ce n'est pas le titulaire du compte (un administrateur).",
+    )
+    type = models.CharField(max_length=40, choices=TypeEvenementCompte.choices)
+    cree_le = models.DateTimeField("date", default=timezone.now, db_index=True)
+    adresse_ip = models.GenericIPAddressField("adresse IP", null=True, blank=True)
+    details = models.JSONField("détails", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "événement de compte"
+        verbose_name_plural = "journal des comptes"
+        ordering = ["-cree_le", "-pk"]
+        indexes = [models.Index(fields=["utilisateur", "-cree_le"], name="evenementcompte_utilisateur")]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} — {self.utilisateur} ({self.cree_le:%d/%m/%Y %H:%M})"

@@ -60,6 +60,14 @@ def connecter(client, utilisateur):
     return utilisateur
 
 
+def code_totp(appareil) -> str:
+    """The code an authenticator app shows now for this TOTP device (what a staff user types)."""
+    from django_otp.oath import totp
+
+    code = totp(appareil.bin_key, step=appareil.step, t0=appareil.t0, digits=appareil.digits, drift=appareil.drift)
+    return f"{code:0{appareil.digits}d}"
+
+
 @pytest.fixture
 def redis_url():
     parts = urlsplit(REDIS_URL)

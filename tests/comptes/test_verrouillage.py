@@ -1,5 +1,9 @@
+import datetime
+
 import pytest
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import UtilisateurFactory
 from tests.factories.comptes import MOT_DE_PASSE
@@ -33,3 +37,58 @@ def test_verrouillage_apres_cinq_echecs_meme_avec_le_bon_mot_de_passe(client, se
     assert reponse.status_code == 429
     assert "verrouillé" in reponse.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def test_la_page_de_verrouillage_explique_en_francais_la_duree_et_la_sortie(client, settings):
+    UtilisateurFactory(email="dr@chu.example", prescripteur=True)
+    url = reverse("comptes:connexion")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(url, {"username": "dr@chu.example", "password": "faux"})
+    html = client.post(url, {"username": "dr@chu.example", "password": "faux"}).content.decode()
+    assert "<h1>Compte temporairement verrouillé</h1>" in html
+    assert "Après 5 essais infructueux pour ce compte depuis votre adresse, la connexion est bloquée" in html
+    assert "pendant 30 minutes." in html
+    assert f'href="{reverse("comptes:mot_de_passe_oublie")}">Réinitialiser mon mot de passe</a>' in html
+    assert 'class="fr-header"' in html
+
+
+def test_changer_la_casse_de_l_adresse_ne_contourne_pas_le_verrouillage(client, settings):
+    UtilisateurFactory(email="eva@ansm.example", evaluateur=True)
+    url = reverse("comptes:connexion")
+    variantes = ["eva@ansm.example", "Eva@ansm.example", "EVA@ANSM.EXAMPLE", "eva@Ansm.example", "EvA@ansm.example"]
+    for variante in variantes:
+        client.post(url, {"username": variante, "password": "faux"})
+    reponse = client.post(url, {"username": "eVa@ansm.example", "password": MOT_DE_PASSE})
+    assert reponse.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_le_verrouillage_vise_le_couple_compte_et_adresse_ip(client, settings):
+    utilisateur = UtilisateurFactory(email="eva@ansm.example", evaluateur=True)
+    url = reverse("comptes:connexion")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(url, {"username": "eva@ansm.example", "password": "faux"}, REMOTE_ADDR="203.0.113.7")
+    # The attacker's address is locked out; the agent at their own desk still logs in.
+    bloque = client.post(url, {"username": "eva@ansm.example", "password": MOT_DE_PASSE}, REMOTE_ADDR="203.0.113.7")
+    assert bloque.status_code == 429
+    reponse = client.post(url, {"username": "eva@ansm.example", "password": MOT_DE_PASSE}, REMOTE_ADDR="10.1.2.3")
+    assert reponse.status_code == 302
+    assert client.session["_auth_user_id"] == str(utilisateur.pk)
+
+
+def test_le_verrouillage_cesse_apres_le_delai_de_refroidissement(client, settings):
+    utilisateur = UtilisateurFactory(email="eva@ansm.example", evaluateur=True)
+    url = reverse("comptes:connexion")
+    debut = timezone.make_aware(datetime.datetime(2026, 3, 2, 9, 0))
+    with time_machine.travel(debut, tick=False):
+        for _ in range(settings.AXES_FAILURE_LIMIT):
+            client.post(url, {"username": "eva@ansm.example", "password": "faux"})
+    with time_machine.travel(debut + datetime.timedelta(minutes=29), tick=False):
+        assert client.post(url, {"username": "eva@ansm.example", "password": MOT_DE_PASSE}).status_code == 429
+    # An attempt during the lockout starts the 30 minutes again: hammering the form never gets through.
+    with time_machine.travel(debut + datetime.timedelta(minutes=29 + 29), tick=False):
+        assert client.post(url, {"username": "eva@ansm.example", "password": MOT_DE_PASSE}).status_code == 429
+    with time_machine.travel(debut + datetime.timedelta(minutes=29 + 29 + 31), tick=False):
+        reponse = client.post(url, {"username": "eva@ansm.example", "password": MOT_DE_PASSE})
+        assert reponse.status_code == 302
+        assert client.session["_auth_user_id"] == str(utilisateur.pk)

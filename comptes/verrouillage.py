@@ -1,0 +1,31 @@
+"""django-axes hooks: which login an attempt counts against, and the French lockout page."""
+
+from django.conf import settings
+from django.shortcuts import render
+
+
+def identifiant_connexion(request, credentials: dict | None) -> str | None:
+    """The login as axes counts it: lowercased, since emails log in case-insensitively.
+
+    Without it, « Eva@ANSM.fr » and « eva@ansm.fr » would be two counters and the lockout easy to dodge.
+    """
+    valeur = (credentials or {}).get(settings.AXES_USERNAME_FORM_FIELD)
+    if valeur is None and request is not None:
+        valeur = request.POST.get(settings.AXES_USERNAME_FORM_FIELD)
+    return valeur.strip().lower() if valeur else valeur
+
+
+def reponse_verrouillage(request, original_response=None, credentials=None):
+    """The page shown instead of the login form once the failure limit is reached (HTTP 429)."""
+    duree = settings.AXES_COOLOFF_TIME
+    minutes = round(duree * 60) if duree else None  # None: until an administrator unlocks the account
+    return render(
+        request,
+        "comptes/verrouille.html",
+        {
+            "title": "Connexion temporairement bloquée",
+            "duree_minutes": minutes,
+            "tentatives": settings.AXES_FAILURE_LIMIT,
+        },
+        status=429,
+    )

@@ -84,7 +84,8 @@ dci AS (
     WHERE c.specialite_id IN (SELECT id FROM cibles) GROUP BY c.specialite_id
 ),
 ind AS (
-    SELECT a.specialite_id AS id, string_agg(i.libelle || ' ' || i.patients_eligibles, ' ' ORDER BY i.ordre, i.id) AS texte
+    SELECT a.specialite_id AS id,
+           string_agg(i.libelle || ' ' || i.patients_eligibles, ' ' ORDER BY i.ordre, i.id) AS texte
     FROM referentiel_accesderogatoire a JOIN referentiel_indication i ON i.acces_id = a.id
     WHERE a.specialite_id IN (SELECT id FROM cibles) GROUP BY a.specialite_id
 )
@@ -531,6 +532,18 @@ def _valider_acces(acces: AccesDerogatoire, specialite: Specialite) -> None:
                     regle="R24",
                     champ="date_cessation",
                 )
+        if (
+            type_acces == TypeAcces.AAC
+            and acces.etat == EtatAcces.EN_COURS
+            and specialite.statut_amm == StatutAMM.AUTORISEE
+            and not acces.date_cessation
+        ):
+            raise ReferentielError(
+                "Un médicament qui a une AMM en France n'obtient pas d'AAC : après l'AMM, fixez la date de "
+                "cessation des AAC (au plus 3 mois).",
+                regle="R5",
+                champ="date_cessation",
+            )
         if acces.riph_commerciale and not acces.engagement_aap and acces.etat == EtatAcces.EN_COURS:
             raise ReferentielError(
                 "Un médicament en recherche à des fins commerciales n'obtient d'AAC que si le laboratoire s'engage "
@@ -556,9 +569,16 @@ def _valider_acces(acces: AccesDerogatoire, specialite: Specialite) -> None:
             if getattr(acces, champ):
                 raise ReferentielError(f"Seul un AAC a {libelle}.", champ=champ)
 
-    # CPC (R38-R40) and the historical RTU (R42): 3 years, renewable.
+    # CPC (R38-R40) and the historical RTU (R42): off-label use of a medicine with an AMM, 3 years, renewable.
     if type_acces in TYPES_CPC:
         regle = "R38" if type_acces == TypeAcces.CPC else "R42"
+        if specialite.statut_amm == StatutAMM.AUCUNE:
+            raise ReferentielError(
+                f"Un {type_acces} encadre la prescription hors AMM d'un médicament qui a une AMM en France : "
+                "enregistrez d'abord l'AMM de la spécialité.",
+                regle=regle,
+                champ="type_acces",
+            )
         if acces.date_debut:
             limite = regles.ajouter_ans(acces.date_debut, regles.DUREE_CPC_ANS)
             if acces.date_fin is None:
@@ -753,7 +773,7 @@ def acces_prolonger_delai_aap(
     _verifier_ansm(par)
     specialite = _verrouiller(acces.specialite_id)
     acces = AccesDerogatoire.objects.get(pk=acces.pk)
-    if not acces.engagement_aap or not acces.date_limite_depot_aap:
+    if not acces.engagement_aap or not acces.date_premiere_aac:
         raise ReferentielError(
             "Seul un AAC dont le laboratoire s'est engagé à déposer une AAP a un délai à prolonger.", regle="R23"
         )
@@ -855,6 +875,9 @@ def indication_creer(
         aap = _aap_pre_amm_en_cours(specialite)
         if aap is not None:
             _restreindre_aac_pour_aap(specialite, aap)
+            indication.refresh_from_db()
+            apres["restriction_aap"] = indication.restriction_aap
+            apres["criteres"] = list(indication.criteres.values_list("libelle", flat=True))
     _fiche_modifiee(
         specialite=specialite,
         par=par,

@@ -17,6 +17,7 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
+	$(PY) manage.py charger_demo
 	$(PY) manage.py creer_comptes_demo
 
 run: demo

@@ -8,11 +8,33 @@ answers with `statut_http`. Subclasses only change that status, so callers catch
 class DemandeError(Exception):
     statut_http = 400
 
-    def __init__(self, message: str, *, regle: str | None = None, champ: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        regle: str | None = None,
+        champ: str | None = None,
+        erreurs: list["DemandeError"] | None = None,
+    ):
         self.message = message
         self.regle = regle
         self.champ = champ
+        # Several rules broken at once (filing, submission): each one keeps its message, rule and field.
+        self.erreurs = erreurs or [self]
         super().__init__(self.texte)
+
+    @classmethod
+    def plusieurs(cls, erreurs: list["DemandeError"], *, prefixe: str) -> "DemandeError":
+        if len(erreurs) == 1:
+            return erreurs[0]
+        return cls(f"{prefixe} : " + " ".join(e.texte for e in erreurs), erreurs=erreurs)
+
+    def en_dict(self) -> dict:
+        """The API's error body: one `detail` and the list of broken rules with their field."""
+        return {
+            "detail": self.texte,
+            "erreurs": [{"message": e.texte, "regle": e.regle, "champ": e.champ} for e in self.erreurs],
+        }
 
     @property
     def texte(self) -> str:

@@ -464,6 +464,15 @@ class JournalDemande(models.Model):
     def __str__(self) -> str:
         return f"{self.demande} — {self.transition} ({self.le:%d/%m/%Y %H:%M})"
 
+    @property
+    def libelle(self) -> str:
+        """The action as the timeline words it (the workflow table's label)."""
+        from .workflow import PAR_NOM
+
+        if self.transition == "creer":
+            return "Création du brouillon"
+        return PAR_NOM[self.transition].libelle if self.transition in PAR_NOM else self.transition
+
 
 class AccesDonneesPatient(models.Model):
     """Every read of a request's patient data: who, when, which request, through which channel."""

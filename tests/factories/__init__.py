@@ -1,4 +1,5 @@
 from .comptes import EtablissementFactory, PUIFactory, UtilisateurFactory
+from .demandes import DecisionFactory, DemandeFactory
 from .referentiel import (
     AccesFactory,
     CompositionFactory,
@@ -19,6 +20,8 @@ __all__ = [
     "CompositionFactory",
     "ConditionPrescriptionFactory",
     "CritereFactory",
+    "DecisionFactory",
+    "DemandeFactory",
     "DocumentFactory",
     "EtablissementFactory",
     "IndicationFactory",

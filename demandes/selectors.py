@@ -1,0 +1,382 @@
+"""Reads of AAC requests. Every list and every detail starts from `demandes_visibles_par`, so a user who is not
+party to a request gets a 404 in pages and API alike."""
+
+import datetime
+import unicodedata
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from comptes.enums import Role
+from comptes.models import PUI, Utilisateur
+from referentiel.enums import EtatAcces, StatutAMM, TypeAcces
+from referentiel.models import AccesDerogatoire, CritereOctroi, Indication, Specialite, Substance
+
+from . import workflow
+from .enums import STATUTS_A_TRAITER_PUI, STATUTS_INSTRUCTION, StatutDemande, TypeMedicament
+from .models import AttestationCritere, Complement, DemandeAAC, JournalDemande, PieceJointe, Recours
+
+# The BDPM says "Non commercialisée" for an authorised spécialité that is not on the market.
+NON_COMMERCIALISEE = "non commercialisée"
+
+
+# --- Who sees what ---------------------------------------------------------------------------------------------
+
+
+def demandes_visibles_par(utilisateur) -> QuerySet[DemandeAAC]:
+    """The requests this user is party to: their prescriber; the named pharmacist or any pharmacist of the PUI
+    once transmitted; ANSM staff once submitted. Laboratories and everyone else: none (they never see patient
+    data)."""
+    qs = DemandeAAC.objects.all()
+    if not getattr(utilisateur, "is_authenticated", False) or not utilisateur.is_active:
+        return qs.none()
+    if utilisateur.role == Role.PRESCRIPTEUR:
+        return qs.filter(prescripteur=utilisateur)
+    if utilisateur.role == Role.PHARMACIEN:
+        return qs.filter(Q(pui_id=utilisateur.pui_id) | Q(pharmacien=utilisateur), transmise_le__isnull=False)
+    if utilisateur.role in (Role.EVALUATEUR, Role.ADMINISTRATEUR):
+        return qs.filter(soumise_le__isnull=False)
+    return qs.none()
+
+
+def est_partie(utilisateur, demande: DemandeAAC) -> bool:
+    """The same rule as `demandes_visibles_par`, for one loaded request, without a query."""
+    if utilisateur is None or not getattr(utilisateur, "is_authenticated", False) or not utilisateur.is_active:
+        return False
+    if utilisateur.role == Role.PRESCRIPTEUR:
+        return demande.prescripteur_id == utilisateur.pk
+    if utilisateur.role == Role.PHARMACIEN:
+        return demande.transmise_le is not None and (
+            demande.pui_id == utilisateur.pui_id or demande.pharmacien_id == utilisateur.pk
+        )
+    if utilisateur.role in (Role.EVALUATEUR, Role.ADMINISTRATEUR):
+        return demande.soumise_le is not None
+    return False
+
+
+def _liste(qs: QuerySet[DemandeAAC]) -> QuerySet[DemandeAAC]:
+    """What a list row shows (no patient data: lists are not logged as patient-data reads)."""
+    return qs.select_related("specialite", "prescripteur", "pui").only(
+        "id",
+        "reference",
+        "statut",
+        "urgence",
+        "type_medicament",
+        "medicament_nom",
+        "medicament_dosage",
+        "medicament_forme",
+        "cree_le",
+        "modifiee_le",
+        "transmise_le",
+        "soumise_le",
+        "regularisation_a_posteriori",
+        "regularisee_le",
+        "specialite__nom",
+        "prescripteur__prenom",
+        "prescripteur__nom",
+        "prescripteur__email",
+        "pui__nom",
+    )
+
+
+def demandes_du_prescripteur(utilisateur) -> QuerySet[DemandeAAC]:
+    """ "Mes demandes": most recent activity first (index demande_prescripteur)."""
+    return _liste(demandes_visibles_par(utilisateur)).order_by("-modifiee_le", "-id")
+
+
+def boite_pui(utilisateur, *, onglet: str = "a_traiter") -> QuerySet[DemandeAAC]:
+    """The PUI's inbox: what to act on now (urgences vitales first, oldest first), or every request."""
+    qs = _liste(demandes_visibles_par(utilisateur))
+    if onglet == "a_traiter":
+        return qs.filter(statut__in=sorted(STATUTS_A_TRAITER_PUI)).order_by("-urgence", "modifiee_le", "id")
+    return qs.order_by("-modifiee_le", "-id")
+
+
+def demandes_a_instruire(utilisateur) -> QuerySet[DemandeAAC]:
+    """ANSM: the requests waiting for a decision, urgences vitales first then oldest submission (R15, R44).
+    Issue 5 builds the full review queue on the same index (demande_instruction)."""
+    return (
+        _liste(demandes_visibles_par(utilisateur))
+        .filter(statut__in=sorted(STATUTS_INSTRUCTION))
+        .order_by("-urgence", "soumise_le", "id")
+    )
+
+
+def demande_detail(utilisateur, reference: str) -> DemandeAAC:
+    """One visible request with everything its page shows, in a fixed number of queries (404 otherwise)."""
+    from django.shortcuts import get_object_or_404
+
+    qs = (
+        demandes_visibles_par(utilisateur)
+        .select_related(
+            "prescripteur",
+            "etablissement",
+            "pui__etablissement",
+            "pharmacien",
+            "specialite__titulaire",
+            "specialite__exploitant",
+            "indication__acces",
+            "demande_initiale",
+            "decision__laboratoire",
+            "decision__recours",
+        )
+        .prefetch_related(
+            Prefetch("attestations", queryset=AttestationCritere.objects.select_related("critere")),
+            Prefetch("complements", queryset=Complement.objects.select_related("demande_par", "repondu_par")),
+            Prefetch("pieces", queryset=PieceJointe.objects.select_related("deposee_par")),
+            Prefetch("journal", queryset=JournalDemande.objects.select_related("acteur")),
+            Prefetch(
+                "renouvellements",
+                queryset=DemandeAAC.objects.exclude(statut__in=[StatutDemande.ANNULEE, StatutDemande.REFUSEE]).only(
+                    "id", "reference", "statut", "demande_initiale_id"
+                ),
+                to_attr="renouvellements_actifs",
+            ),
+        )
+    )
+    return get_object_or_404(qs, reference=reference)
+
+
+def decision_de(demande: DemandeAAC):
+    """The request's decision, or None (the reverse one-to-one raises when absent)."""
+    try:
+        return demande.decision
+    except DemandeAAC.decision.RelatedObjectDoesNotExist:
+        return None
+
+
+def complement_en_attente(demande: DemandeAAC) -> Complement | None:
+    return next((c for c in demande.complements.all() if c.en_attente), None)
+
+
+# --- What may be done now ------------------------------------------------------------------------------------
+
+
+def recours_possible(demande: DemandeAAC, *, aujourd_hui: datetime.date | None = None) -> bool:
+    """R19: a decided request, notified, within 2 months of the notification, not already appealed."""
+    decision = decision_de(demande)
+    if decision is None or decision.date_limite_recours is None:
+        return False
+    try:
+        decision.recours  # noqa: B018 - the reverse one-to-one raises when there is no appeal
+        return False
+    except Recours.DoesNotExist:
+        pass
+    return (aujourd_hui or timezone.localdate()) <= decision.date_limite_recours
+
+
+def renouvellement_en_cours(demande: DemandeAAC) -> DemandeAAC | None:
+    """R20: the renewal already filed from this request (at most one at a time), if any."""
+    actifs = getattr(demande, "renouvellements_actifs", None)
+    if actifs is None:
+        actifs = list(demande.renouvellements.exclude(statut__in=[StatutDemande.ANNULEE, StatutDemande.REFUSEE]))
+    return actifs[0] if actifs else None
+
+
+def actions_disponibles(utilisateur, demande: DemandeAAC) -> list[workflow.Transition]:
+    """The buttons of the request page: the workflow table for this role and state, then each action's own
+    condition (the same predicates the services enforce)."""
+    if not est_partie(utilisateur, demande):
+        return []
+    actions = []
+    for t in workflow.transitions_possibles(statut=demande.statut, role=workflow.role_de(utilisateur)):
+        if t.nom == "former_recours" and not recours_possible(demande):
+            continue
+        if t.nom == "renouveler" and renouvellement_en_cours(demande) is not None:
+            continue
+        if t.nom == "regulariser" and not (demande.regularisation_a_posteriori and demande.regularisee_le is None):
+            continue
+        actions.append(t)
+    return actions
+
+
+# --- The référentiel as the request form reads it ---------------------------------------------------------------
+
+
+def _normaliser(texte: str) -> str:
+    return unicodedata.normalize("NFKD", texte).encode("ascii", "ignore").decode().lower().strip()
+
+
+def specialites_rechercher(q: str, *, limite: int = 20) -> list[Specialite]:
+    """Spécialités of the public référentiel that hold an AAC, by name, DCI or laboratory (accents ignored).
+
+    Reads the trigram-indexed `texte_recherche` kept up to date by referentiel.services.specialites_indexer.
+    """
+    q = _normaliser(q or "")
+    if len(q) < 2:
+        return []
+    qs = Specialite.objects.filter(publiee=True, acces__type_acces=TypeAcces.AAC).distinct()
+    for mot in q.split()[:5]:
+        qs = qs.filter(texte_recherche__contains=mot)
+    return list(qs.order_by("nom")[:limite])
+
+
+def acces_aac(specialite: Specialite | None) -> AccesDerogatoire | None:
+    """The spécialité's AAC currently in force (one at most, DB constraint), or None."""
+    if specialite is None:
+        return None
+    return (
+        AccesDerogatoire.objects.filter(specialite=specialite, type_acces=TypeAcces.AAC, etat=EtatAcces.EN_COURS)
+        .order_by("-date_debut")
+        .first()
+    )
+
+
+def indications_aac(specialite: Specialite) -> list[Indication]:
+    """The referenced indications a prescriber can pick: those of the spécialité's AAC in force."""
+    return list(
+        Indication.objects.filter(
+            acces__specialite=specialite, acces__type_acces=TypeAcces.AAC, acces__etat=EtatAcces.EN_COURS
+        ).prefetch_related("criteres")
+    )
+
+
+def criteres_de(indication: Indication | None) -> list[CritereOctroi]:
+    return [] if indication is None else list(indication.criteres.all())
+
+
+def cessation_aac(specialite: Specialite | None, *, aujourd_hui: datetime.date) -> AccesDerogatoire | None:
+    """R24: the spécialité's AAC whose cessation date (set after its AMM) has come, if any."""
+    if specialite is None:
+        return None
+    return (
+        AccesDerogatoire.objects.filter(specialite=specialite, type_acces=TypeAcces.AAC, date_cessation__isnull=False)
+        .filter(date_cessation__lte=aujourd_hui)
+        .order_by("date_cessation")
+        .first()
+    )
+
+
+def substances_du_medicament(demande: DemandeAAC) -> list[int]:
+    """The active substances of the requested medicine: the spécialité's composition, or the DCI the prescriber
+    typed for a non-referenced medicine, matched to the BDPM substances (case and accents ignored)."""
+    if demande.specialite_id:
+        return list(
+            Substance.objects.filter(compositions__specialite_id=demande.specialite_id).values_list("id", flat=True)
+        )
+    noms = [_normaliser(p) for p in demande.medicament_dci.replace("+", ",").replace("/", ",").split(",")]
+    noms = [n for n in noms if n]
+    if not noms:
+        return []
+    return list(
+        Substance.objects.annotate(dci_min=Lower("dci"))
+        .filter(dci_min__unaccent__in=noms)
+        .values_list("id", flat=True)
+    )
+
+
+def specialite_avec_amm(substances: list[int], *, sauf: Specialite | None = None) -> Specialite | None:
+    """R5, R12: an authorised and marketed spécialité in France sharing one of these substances, from the
+    imported BDPM, or None. A spécialité whose marketing stopped (statut_amm=arretee) does not count (R5)."""
+    if not substances:
+        return None
+    qs = (
+        Specialite.objects.filter(statut_amm=StatutAMM.AUTORISEE, compositions__substance_id__in=substances)
+        .annotate(etat=Lower("etat_commercialisation_bdpm"))
+        .exclude(etat=NON_COMMERCIALISEE)
+        .order_by("nom")
+    )
+    if sauf is not None and sauf.statut_amm != StatutAMM.AUTORISEE:
+        qs = qs.exclude(pk=sauf.pk)
+    return qs.first()
+
+
+def aap_couvrant(demande: DemandeAAC) -> str | None:
+    """R25: the text of the early access (AAP) that covers the indication — the indication's AAP restriction, or
+    an AAP in force on the spécialité — or None."""
+    if demande.indication_id and demande.indication.restriction_aap.strip():
+        return demande.indication.restriction_aap.strip()
+    if demande.specialite_id:
+        aap = (
+            AccesDerogatoire.objects.filter(
+                specialite_id=demande.specialite_id, type_acces=TypeAcces.AAP, etat=EtatAcces.EN_COURS
+            )
+            .only("id", "conditions_utilisation")
+            .first()
+        )
+        if aap is not None:
+            return aap.conditions_utilisation.strip() or "Un accès précoce (AAP) est en cours pour cette spécialité."
+    return None
+
+
+def octroi_immediat_motifs(demande: DemandeAAC, *, aujourd_hui: datetime.date | None = None) -> list[str]:
+    """R15: why the request cannot get an immediate decision; empty when it can (a referenced spécialité whose
+    AAC is in force, a referenced indication of that AAC, every critère d'octroi attested)."""
+    aujourd_hui = aujourd_hui or timezone.localdate()
+    motifs = []
+    if demande.type_medicament != TypeMedicament.REFERENCE_INDICATION or not demande.indication_id:
+        return ["la demande ne porte pas sur une indication référencée"]
+    acces = acces_aac(demande.specialite)
+    if acces is None or not demande.specialite.publiee:
+        return ["la spécialité n'a pas d'AAC en cours dans le référentiel"]
+    if acces.date_cessation and acces.date_cessation <= aujourd_hui:
+        motifs.append("les AAC de cette spécialité ont cessé")
+    if demande.indication.acces_id != acces.pk:
+        motifs.append("l'indication n'appartient pas à l'AAC en cours")
+    criteres = {c.pk for c in criteres_de(demande.indication)}
+    attestes = {a.critere_id for a in demande.attestations.all() if a.rempli}
+    if not criteres <= attestes:
+        motifs.append("tous les critères d'octroi ne sont pas attestés")
+    if acces.riph_commerciale and not acces.engagement_aap:
+        motifs.append("le laboratoire ne s'est pas engagé à déposer une demande d'AAP (R7, R16)")
+    if laboratoire_de_commande(demande) is None:
+        motifs.append("le laboratoire auprès duquel commander n'est pas connu")
+    return motifs
+
+
+def laboratoire_de_commande(demande: DemandeAAC):
+    """R17: where the PUI orders a referenced spécialité: its exploitant, else its titulaire."""
+    if not demande.specialite_id:
+        return None
+    return demande.specialite.exploitant or demande.specialite.titulaire
+
+
+# --- Choices of the request form --------------------------------------------------------------------------------
+
+
+def puis_selectionnables(prescripteur) -> QuerySet[PUI]:
+    """R10: the PUIs a prescriber can name — those of their establishment."""
+    return PUI.objects.filter(etablissement_id=prescripteur.etablissement_id).select_related("etablissement")
+
+
+def pharmaciens_selectionnables(prescripteur) -> QuerySet[Utilisateur]:
+    return Utilisateur.objects.filter(
+        role=Role.PHARMACIEN, is_active=True, pui__etablissement_id=prescripteur.etablissement_id
+    ).select_related("pui")
+
+
+def destinataires_pui(demande: DemandeAAC) -> list[str]:
+    """Who hears about the request at the PUI: its contact address and the named pharmacist, or every active
+    pharmacist of the PUI when nobody is named."""
+    emails = []
+    if demande.pui_id and demande.pui.email:
+        emails.append(demande.pui.email)
+    if demande.pharmacien_id:
+        emails.append(demande.pharmacien.email)
+    elif demande.pui_id:
+        emails += list(
+            Utilisateur.objects.filter(role=Role.PHARMACIEN, is_active=True, pui_id=demande.pui_id).values_list(
+                "email", flat=True
+            )
+        )
+    return emails
+
+
+def destinataires_ansm(demande: DemandeAAC) -> list[str]:
+    """Who hears about the request at the ANSM: its assigned évaluateur, else every active évaluateur."""
+    if demande.evaluateur_id:
+        return [demande.evaluateur.email]
+    return list(Utilisateur.objects.filter(role=Role.EVALUATEUR, is_active=True).values_list("email", flat=True))
+
+
+def decision_pdf_ouvrir(decision):
+    """The decision's PDF as a binary file: the stored one, or drawn again from the decision's rows when the
+    file is missing (rows loaded in bulk, storage restored from a backup)."""
+    from io import BytesIO
+
+    from .pdf import decision_pdf
+
+    if decision.fichier and decision.fichier.storage.exists(decision.fichier.name):
+        return decision.fichier.open("rb")
+    return BytesIO(decision_pdf(decision))

@@ -77,7 +77,7 @@ class SpecialiteFilterSet(django_filters.FilterSet):
         choices=TRIS,
         method="filtrer_rien",
         empty_label=None,
-        help_text="Par défaut : pertinence quand une recherche est saisie, sinon nom.",
+        help_text="Par défaut (vide) : pertinence quand une recherche est saisie, sinon nom.",
     )
 
     class Meta:

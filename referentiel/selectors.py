@@ -161,14 +161,6 @@ TRIS = {
 }
 
 
-def specialites_tri_effectif(tri: str | None, *, q: str | None) -> str:
-    """The sort that applies: relevance only means something with a search; by default relevance, else name."""
-    recherche = bool(q and q.strip())
-    if tri not in TRIS or (tri == "pertinence" and not recherche):
-        return "pertinence" if recherche else "nom"
-    return tri
-
-
 def specialites_trier(specialites: QuerySet[Specialite], *, tri: str | None) -> QuerySet[Specialite]:
     """Sort by relevance (only when the search annotated it), name, or most recent update."""
     recherche = "pertinence" in specialites.query.annotations

@@ -71,6 +71,21 @@ def _filtres_actifs(filtres: SpecialiteFilterSet, laboratoires: list[tuple[int, 
     return actifs
 
 
+def _tris(donnees: dict) -> dict:
+    """Sort options of the page. The empty value is the default (relevance with a search, else name), so that
+    typing a search after sorting by default switches to relevance, with or without JavaScript."""
+    libelles = dict(TRIS)
+    tri = donnees.get("tri") or ""
+    if donnees.get("q"):
+        options = [("", libelles["pertinence"]), ("nom", libelles["nom"])]
+        choisi = "" if tri == "pertinence" else tri
+    else:
+        options = [("", libelles["nom"])]
+        choisi = "" if tri in ("pertinence", "nom") else tri
+    options.append(("-mis_a_jour_le", libelles["-mis_a_jour_le"]))
+    return {"tris": options, "tri": choisi}
+
+
 def _pagination(page, parametres: str) -> dict:
     """Links of the DSFR pagination: first, previous, numbers (first, last, two around), next, last."""
 
@@ -110,15 +125,12 @@ def liste(request):
         "form": filtres.form,
         "page": page,
         "pagination": _pagination(page, parametres.urlencode()),
-        "tri": selectors.specialites_tri_effectif(
-            filtres.form.cleaned_data.get("tri"), q=filtres.form.cleaned_data.get("q")
-        ),
         "filtres_actifs": _filtres_actifs(filtres, laboratoires),
         "laboratoires": laboratoires,
         "types_acces": TypeAcces.choices,
         "etats": EtatAcces.choices,
         "aires": AireTherapeutique.choices,
-        "tris": TRIS,
+        **_tris(filtres.form.cleaned_data),
         "export_url": reverse("referentiel:export") + (f"?{parametres.urlencode()}" if parametres else ""),
         "types_historiques": TYPES_HISTORIQUES,
     }

@@ -65,13 +65,19 @@ def test_pagination_dsfr_de_20_par_page_qui_garde_la_requete(client):
     assert noms_affiches(client.get("/referentiel/", {"page": "99"}))[0] == "SPECIALITE 040"
 
 
-def test_tri_par_nom_ou_par_pertinence_selon_la_recherche(client):
+def test_tri_par_defaut_nom_sans_recherche_pertinence_avec(client):
     creer(2)
     html = compact(client.get("/referentiel/").content.decode())
-    assert '<option value="nom" selected>Nom</option>' in html
+    assert (
+        '<select class="fr-select" id="tri" name="tri"> <option value="" selected>Nom</option> '
+        '<option value="-mis_a_jour_le" >Dernière mise à jour</option> </select>'
+    ) in html
     indexer_specialites()
-    html = compact(client.get("/referentiel/", {"q": "specialite"}).content.decode())
-    assert '<option value="pertinence" selected>Pertinence</option>' in html
+    # The default value is empty: a search typed after it sorts by relevance, even without JavaScript.
+    html = compact(client.get("/referentiel/", {"q": "specialite", "tri": ""}).content.decode())
+    assert '<option value="" selected>Pertinence</option> <option value="nom" >Nom</option>' in html
+    html = compact(client.get("/referentiel/", {"q": "specialite", "tri": "-mis_a_jour_le"}).content.decode())
+    assert '<option value="-mis_a_jour_le" selected>Dernière mise à jour</option>' in html
 
 
 def test_le_formulaire_est_un_get_classique_et_htmx_ne_remplace_que_les_resultats(client):

@@ -37,6 +37,7 @@ format: install
 
 check-deploy: install
 	DEBUG=false SECRET_KEY=$$(openssl rand -hex 40) ALLOWED_HOSTS=referentiel-ad.example \
+	  CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} CACHE_URL=$${CACHE_URL:-redis://127.0.0.1:6379/1} \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 clean:

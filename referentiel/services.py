@@ -985,6 +985,11 @@ def _valider_put(put: PUT, acces: AccesDerogatoire, par) -> None:
             )
 
 
+def put_valider(*, put: PUT, par=None) -> None:
+    """Check a PUT without saving (used by the back-office forms to show the message)."""
+    _valider_put(put, put.acces, par)
+
+
 @transaction.atomic
 def put_creer(*, acces: AccesDerogatoire, type_put: str, par=None, **champs) -> PUT:
     """Add a PUT version (a laboratory's proposal, or the ANSM's validated protocol) to a status."""

@@ -420,3 +420,13 @@ def test_the_command_reports_counts_per_file_and_each_rejected_line(tmp_path, ca
 def test_the_command_fails_with_a_french_message_when_the_directory_has_no_bdpm_files(tmp_path):
     with pytest.raises(CommandError, match="Fichier\\(s\\) BDPM introuvable\\(s\\)"):
         call_command("import_bdpm", str(tmp_path / "absent"), stdout=io.StringIO())
+
+
+def test_the_progress_bar_goes_to_stderr_when_asked_and_never_into_the_report(tmp_path, capsys):
+    ecrire_bdpm(tmp_path, cis=[ligne_cis()], compo=[ligne_compo()], cpd=["60000001\tliste II"])
+
+    bdpm_importer(dossier=tmp_path, progression=True)
+
+    sortie = capsys.readouterr()
+    assert "Import BDPM" in sortie.err
+    assert sortie.out == ""

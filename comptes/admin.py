@@ -98,7 +98,7 @@ class UtilisateurAdmin(UserAdmin):
 
     @admin.display(description="second facteur", boolean=True, ordering="a_second_facteur")
     def second_facteur(self, obj) -> bool | None:
-        return obj.a_second_facteur if obj.est_ansm else None
+        return obj.a_second_facteur if obj.second_facteur_requis else None
 
     @admin.action(description="Réinitialiser le second facteur (téléphone perdu)")
     def reinitialiser_second_facteur(self, request, queryset):

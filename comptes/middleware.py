@@ -18,6 +18,8 @@ MESSAGE_API = (
 class DoubleFacteurMiddleware:
     """Send an authenticated staff user whose session has no verified OTP device to the 2FA pages.
 
+    Staff: `second_facteur_requis`, the ANSM roles and any account allowed into the technical administration.
+
     Must come after django_otp's OTPMiddleware, which sets `request.user.is_verified()`. Only the 2FA pages
     themselves, logout, the health probe and static files stay reachable, so a stolen password alone opens
     nothing (issue 7). Other roles are never asked.
@@ -42,7 +44,7 @@ class DoubleFacteurMiddleware:
         utilisateur = request.user
         if (
             utilisateur.is_authenticated
-            and getattr(utilisateur, "est_ansm", False)
+            and getattr(utilisateur, "second_facteur_requis", False)
             and not utilisateur.is_verified()
             and not request.path.startswith(self._chemins_libres())
         ):

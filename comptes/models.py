@@ -185,6 +185,12 @@ class Utilisateur(AbstractBaseUser, PermissionsMixin):
         """ANSM staff: évaluateurs and administrators (second factor required, R-trust)."""
         return self.role in (Role.EVALUATEUR, Role.ADMINISTRATEUR)
 
+    @property
+    def second_facteur_requis(self) -> bool:
+        """ANSM staff, and anyone who can open the technical administration whatever their role (a misconfigured
+        flag must not open the back-office on a password alone)."""
+        return self.est_ansm or self.is_staff or self.is_superuser
+
 
 class Notification(models.Model):
     """An email in the outbox: written in the same transaction as the event, sent by a Celery worker.

@@ -77,8 +77,8 @@ def double_facteur_appareil_a_activer(*, utilisateur: Utilisateur) -> TOTPDevice
     Refused once a confirmed one exists: otherwise anyone holding the password alone could enrol their own phone
     and defeat the second factor. A lost phone is handled by an administrator (double_facteur_reinitialiser).
     """
-    if not utilisateur.est_ansm:
-        raise ErreurCompte("Le second facteur est réservé aux agents de l'ANSM et aux administrateurs.")
+    if not utilisateur.second_facteur_requis:
+        raise ErreurCompte("Le second facteur est réservé aux agents de l'ANSM et aux comptes d'administration.")
     with transaction.atomic():
         # Lock the account row so that two tabs opening the page do not create two pending secrets.
         Utilisateur.objects.select_for_update().filter(pk=utilisateur.pk).first()

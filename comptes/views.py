@@ -146,6 +146,9 @@ class ChangementMotDePasseView(auth_views.PasswordChangeView):
 @never_cache
 def mon_compte(request):
     utilisateur = selectors.utilisateur_compte(utilisateur_id=request.user.pk)
+    appareil = None
+    if utilisateur.second_facteur_requis:
+        appareil = selectors.double_facteur_appareil(utilisateur=utilisateur)
     return render(
         request,
         "comptes/mon_compte.html",
@@ -153,7 +156,7 @@ def mon_compte(request):
             "title": "Mon compte",
             "breadcrumb_data": _fil("Mon compte"),
             "compte": utilisateur,
-            "appareil": selectors.double_facteur_appareil(utilisateur=utilisateur) if utilisateur.est_ansm else None,
+            "appareil": appareil,
         },
     )
 
@@ -187,8 +190,8 @@ def _secret_lisible(appareil) -> str:
 
 
 def _staff_requis(request) -> None:
-    if not request.user.est_ansm:
-        raise PermissionDenied("Le second facteur est réservé aux agents de l'ANSM et aux administrateurs.")
+    if not request.user.second_facteur_requis:
+        raise PermissionDenied("Le second facteur est réservé aux agents de l'ANSM et aux comptes d'administration.")
 
 
 @login_required

@@ -42,12 +42,12 @@ def _cache_vide():
 def connecter(client, utilisateur):
     """Log `utilisateur` in on a test client (Django's Client or DRF's APIClient), second factor included.
 
-    ANSM staff (évaluateurs, administrateurs) must have passed a TOTP check or every page redirects them to the
-    verification page (comptes.middleware): for them a confirmed device is created if needed and recorded as
-    verified in the session, which is what `django_otp.login` does after a correct code.
+    ANSM staff (évaluateurs, administrateurs, and any account with is_staff) must have passed a TOTP check or every
+    page redirects them to the verification page (comptes.middleware): for them a confirmed device is created if
+    needed and recorded as verified in the session, which is what `django_otp.login` does after a correct code.
     """
     client.force_login(utilisateur)
-    if utilisateur.est_ansm:
+    if utilisateur.second_facteur_requis:
         from django_otp import DEVICE_ID_SESSION_KEY
         from django_otp.plugins.otp_totp.models import TOTPDevice
 

@@ -180,3 +180,12 @@ def test_connecter_des_tests_passe_le_second_facteur_des_agents(client, evaluate
     reponse = client.get(reverse("comptes:mon_compte"))
     assert reponse.status_code == 200
     assert "Sophie Leroy" in reponse.content.decode()
+
+
+def test_un_compte_d_administration_technique_est_interroge_quel_que_soit_son_role(client):
+    # A prescriber given is_staff by mistake must not reach the back-office on a password alone.
+    prescripteur = UtilisateurFactory(prescripteur=True, is_staff=True)
+    client.force_login(prescripteur)
+    reponse = client.get("/admin-technique/")
+    assert reponse.status_code == 302
+    assert reponse.url == f"{ACTIVATION}?next=%2Fadmin-technique%2F"

@@ -133,3 +133,9 @@ def test_un_pharmacien_est_rattache_a_l_etablissement_de_sa_pui():
     with pytest.raises(ValidationError) as erreur:
         pharmacien.full_clean(exclude=["password"])
     assert erreur.value.message_dict["pui"] == ["Cette PUI appartient à un autre établissement que celui du compte."]
+
+
+def test_la_page_donnees_personnelles_mene_au_telechargement(client):
+    html = client.get(reverse("footer-personal-data")).content.decode()
+    assert f'<a href="{reverse("comptes:mon_compte")}">votre\n    compte</a> (« Télécharger mes données »)' in html
+    assert "Les sessions expirent après 30 minutes d'inactivité." in html

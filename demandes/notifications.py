@@ -45,7 +45,7 @@ EVENEMENTS = {
         "La PUI a répondu à la demande de complément sur la demande d'AAC {reference} ({medicament}).",
     ),
     "octroyee": (
-        "AAC octroyée — demande {reference}",
+        "AAC n° {numero} octroyée — demande {reference}",
         "L'autorisation d'accès compassionnel n° {numero} a été octroyée pour la demande {reference} ({medicament}). "
         "La décision est téléchargeable sur le portail.",
     ),

@@ -196,7 +196,14 @@ class DemandeEcritureSerializer(serializers.ModelSerializer):
     )
     patient_initiales = serializers.CharField(required=False, allow_blank=True, max_length=12)
     duree_traitement_jours = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, max_value=DUREE_MAX_JOURS
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=DUREE_MAX_JOURS,
+        error_messages={
+            "max_value": "La durée de traitement est d'au plus 1 an (365 jours) (R17).",
+            "min_value": "La durée de traitement est d'au moins 1 jour (R17).",
+        },
     )
     attestations = AttestationEntreeSerializer(many=True, required=False)
 
@@ -238,24 +245,11 @@ class DemandeEcritureSerializer(serializers.ModelSerializer):
             "donnees_cliniques_periode",
             "declaration_poursuite",
         ]
-        extra_kwargs = {
-            "duree_traitement_jours": {
-                "error_messages": {
-                    "max_value": "La durée de traitement est d'au plus 1 an (365 jours) (R17).",
-                    "min_value": "La durée de traitement est d'au moins 1 jour (R17).",
-                }
-            }
-        }
 
     def validate_patient_initiales(self, valeur):
         if valeur:
             valeur = initiales_normaliser(valeur)
             valider_initiales(valeur)
-        return valeur
-
-    def validate_duree_traitement_jours(self, valeur):
-        if valeur is not None and not 1 <= valeur <= DUREE_MAX_JOURS:
-            raise serializers.ValidationError("La durée de traitement va de 1 jour à 1 an (365 jours) au plus (R17).")
         return valeur
 
     def donnees(self) -> tuple[dict, dict[int, bool] | None]:

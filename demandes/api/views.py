@@ -6,6 +6,7 @@ party to is a 404.
 """
 
 from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -90,12 +91,14 @@ class DemandeViewSet(
         return super().handle_exception(exc)
 
     def _demande(self, reference):
-        demande = selectors.demande_detail(self.request.user, reference)
+        """The request, looked up before any input is parsed: a non-party gets the same 404 on every endpoint."""
+        demande = get_object_or_404(selectors.demandes_visibles_par(self.request.user), reference=reference)
         self.check_object_permissions(self.request, demande)
         return demande
 
     def _sortie(self, reference, code=status.HTTP_200_OK):
-        demande = self._demande(reference)
+        demande = selectors.demande_detail(self.request.user, reference)
+        self.check_object_permissions(self.request, demande)
         services.acces_donnees_enregistrer(demande=demande, utilisateur=self.request.user, canal=CanalAcces.API)
         return Response(s.DemandeSerializer(demande, context={"request": self.request}).data, status=code)
 
@@ -142,16 +145,18 @@ class DemandeViewSet(
     @_action_schema(s.VersionSerializer, description="Le prescripteur transmet la demande à la PUI (R10).")
     @action(detail=True, methods=["post"])
     def transmettre(self, request, reference=None):
+        demande = self._demande(reference)
         v = self._entree(s.VersionSerializer)
-        services.demande_transmettre(demande=self._demande(reference), par=request.user, version=v["version"])
+        services.demande_transmettre(demande=demande, par=request.user, version=v["version"])
         return self._sortie(reference)
 
     @_action_schema(s.RenvoiSerializer, description="Le pharmacien renvoie la demande au prescripteur (R14).")
     @action(detail=True, methods=["post"])
     def renvoyer(self, request, reference=None):
+        demande = self._demande(reference)
         v = self._entree(s.RenvoiSerializer)
         services.demande_renvoyer(
-            demande=self._demande(reference), par=request.user, version=v["version"], commentaire=v["commentaire"]
+            demande=demande, par=request.user, version=v["version"], commentaire=v["commentaire"]
         )
         return self._sortie(reference)
 
@@ -162,16 +167,18 @@ class DemandeViewSet(
     )
     @action(detail=True, methods=["post"])
     def soumettre(self, request, reference=None):
+        demande = self._demande(reference)
         v = self._entree(s.VersionSerializer)
-        services.demande_soumettre(demande=self._demande(reference), par=request.user, version=v["version"])
+        services.demande_soumettre(demande=demande, par=request.user, version=v["version"])
         return self._sortie(reference)
 
     @_action_schema(s.ComplementDemandeSerializer, description="L'évaluateur demande un complément à la PUI.")
     @action(detail=True, methods=["post"], url_path="demander-complement")
     def demander_complement(self, request, reference=None):
+        demande = self._demande(reference)
         v = self._entree(s.ComplementDemandeSerializer)
         services.complement_demander(
-            demande=self._demande(reference),
+            demande=demande,
             par=request.user,
             version=v["version"],
             question=v["question"],
@@ -182,18 +189,18 @@ class DemandeViewSet(
     @_action_schema(s.ComplementReponseSerializer, description="La PUI répond au complément demandé (R14).")
     @action(detail=True, methods=["post"], url_path="repondre-complement")
     def repondre_complement(self, request, reference=None):
+        demande = self._demande(reference)
         v = self._entree(s.ComplementReponseSerializer)
-        services.complement_repondre(
-            demande=self._demande(reference), par=request.user, version=v["version"], reponse=v["reponse"]
-        )
+        services.complement_repondre(demande=demande, par=request.user, version=v["version"], reponse=v["reponse"])
         return self._sortie(reference)
 
     @_action_schema(s.OctroiSerializer, description="L'évaluateur octroie l'AAC (R17, R28, R45).")
     @action(detail=True, methods=["post"])
     def octroyer(self, request, reference=None):
+        demande = self._demande(reference)
         v = self._entree(s.OctroiSerializer)
         services.demande_octroyer(
-            demande=self._demande(reference),
+            demande=demande,
             par=request.user,
             version=v["version"],
             duree_jours=v["duree_jours"],
@@ -207,9 +214,10 @@ class DemandeViewSet(
     @_action_schema(s.RefusSerializer, description="L'évaluateur refuse l'AAC (R18).")
     @action(detail=True, methods=["post"])
     def refuser(self, request, reference=None):
+        demande = self._demande(reference)
         v = self._entree(s.RefusSerializer)
         services.demande_refuser(
-            demande=self._demande(reference),
+            demande=demande,
             par=request.user,
             version=v["version"],
             motif=v["motif_refus"],
@@ -221,28 +229,27 @@ class DemandeViewSet(
     @_action_schema(s.CommentaireSerializer, description="L'évaluateur confirme un octroi hors heures (R44).")
     @action(detail=True, methods=["post"])
     def regulariser(self, request, reference=None):
+        demande = self._demande(reference)
         v = self._entree(s.CommentaireSerializer)
         services.demande_regulariser(
-            demande=self._demande(reference), par=request.user, version=v["version"], commentaire=v["commentaire"]
+            demande=demande, par=request.user, version=v["version"], commentaire=v["commentaire"]
         )
         return self._sortie(reference)
 
     @_action_schema(s.CommentaireSerializer, description="Le prescripteur annule sa demande avant la décision.")
     @action(detail=True, methods=["post"])
     def annuler(self, request, reference=None):
+        demande = self._demande(reference)
         v = self._entree(s.CommentaireSerializer)
-        services.demande_annuler(
-            demande=self._demande(reference), par=request.user, version=v["version"], commentaire=v["commentaire"]
-        )
+        services.demande_annuler(demande=demande, par=request.user, version=v["version"], commentaire=v["commentaire"])
         return self._sortie(reference)
 
     @_action_schema(s.RecoursSerializer, description="Recours gracieux dans les 2 mois de la notification (R19).")
     @action(detail=True, methods=["post"])
     def recours(self, request, reference=None):
+        demande = self._demande(reference)
         v = self._entree(s.RecoursSerializer)
-        services.recours_former(
-            demande=self._demande(reference), par=request.user, version=v["version"], motif=v["motif"]
-        )
+        services.recours_former(demande=demande, par=request.user, version=v["version"], motif=v["motif"])
         return self._sortie(reference)
 
     @extend_schema(
@@ -253,9 +260,10 @@ class DemandeViewSet(
     )
     @action(detail=True, methods=["post"])
     def renouveler(self, request, reference=None):
+        demande = self._demande(reference)
         v = self._entree(s.VersionSerializer)
         nouvelle, creee = services.demande_renouveler(
-            demande=self._demande(reference),
+            demande=demande,
             par=request.user,
             version=v["version"],
             cle_idempotence=request.headers.get("Idempotency-Key") or None,
@@ -269,8 +277,9 @@ class DemandeViewSet(
     )
     @action(detail=True, methods=["post"], url_path="pieces-jointes")
     def pieces_jointes(self, request, reference=None):
+        demande = self._demande(reference)
         v = self._entree(s.PieceSerializer)
-        piece = services.piece_joindre(demande=self._demande(reference), par=request.user, fichier=v["fichier"])
+        piece = services.piece_joindre(demande=demande, par=request.user, fichier=v["fichier"])
         return Response(
             s.PieceSortieSerializer(piece).data,
             status=status.HTTP_201_CREATED,

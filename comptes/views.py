@@ -35,11 +35,10 @@ from .forms import (
     NouveauMotDePasseForm,
 )
 
-_ACCUEIL = {"url": "/", "title": "Accueil"}
-
 
 def _fil(courant: str, *liens: tuple[str, str]) -> dict:
-    return {"links": [_ACCUEIL, *({"url": url, "title": titre} for url, titre in liens)], "current": courant}
+    """Breadcrumb data: the DSFR breadcrumb already starts with « Accueil »."""
+    return {"links": [{"url": url, "title": titre} for url, titre in liens], "current": courant}
 
 
 def _mon_compte_lien() -> tuple[str, str]:

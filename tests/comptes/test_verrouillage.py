@@ -47,7 +47,7 @@ def test_la_page_de_verrouillage_explique_en_francais_la_duree_et_la_sortie(clie
     html = client.post(url, {"username": "dr@chu.example", "password": "faux"}).content.decode()
     assert "<h1>Compte temporairement verrouillé</h1>" in html
     assert "Après 5 essais infructueux pour ce compte depuis votre adresse, la connexion est bloquée" in html
-    assert "pendant 30 minutes." in html
+    assert "pendant 30 minutes ; chaque nouvel essai relance ce délai." in html
     assert f'href="{reverse("comptes:mot_de_passe_oublie")}">Réinitialiser mon mot de passe</a>' in html
     assert 'class="fr-header"' in html
 

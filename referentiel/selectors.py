@@ -6,11 +6,14 @@ lives in one place.
 
 import datetime
 import re
+import unicodedata
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramStrictWordSimilarity
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
-from django.db.models import Count, Exists, F, Func, Max, OuterRef, Prefetch, Q, QuerySet, TextField, Value
-from django.db.models.functions import Coalesce, Greatest, Lower
+from django.core.paginator import EmptyPage, Page, Paginator
+from django.db.models import BooleanField, Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Value, Window
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from .enums import EtapeCPC, TypeAcces
@@ -23,6 +26,7 @@ from .models import (
     Laboratoire,
     RapportPeriodique,
     Specialite,
+    Substance,
 )
 
 _CLE_DEMONSTRATION = "referentiel:demonstration"
@@ -116,42 +120,65 @@ def specialites_filtrer_mises_a_jour_depuis(
 # --- Search (R3) -------------------------------------------------------------------------------------------
 
 
-class _SansAccents(Func):
-    function = "immutable_unaccent"
-    output_field = TextField()
-
-
-def _normaliser(texte: str) -> Func:
-    return _SansAccents(Lower(Value(texte)))
+def _sans_accents(texte: str) -> str:
+    decompose = unicodedata.normalize("NFKD", texte.lower().replace("œ", "oe").replace("æ", "ae"))
+    return "".join(c for c in decompose if not unicodedata.combining(c))
 
 
 def termes_recherche(texte: str) -> list[str]:
-    return [t for t in re.findall(r"\w+", texte.lower()) if len(t) >= _LONGUEUR_MIN_TERME_APPROCHE][:_TERMES_MAX]
+    """The words of a search worth an approximate match (lowercased, without accents)."""
+    mots = re.findall(r"\w+", _sans_accents(texte))
+    return [m for m in mots if len(m) >= _LONGUEUR_MIN_TERME_APPROCHE][:_TERMES_MAX]
+
+
+def _terme_approche(terme: str) -> Q:
+    """A spécialité close to one word: a word of its document starts with it ("ibrut" finds ibrutinib), or one of
+    its DCI or laboratories is within pg_trgm word similarity of it ("ibrutnib", "jansen")."""
+    prefixe = SearchQuery(f"{terme}:*", search_type="raw", config=CONFIGURATION_RECHERCHE)
+    # A stop word ("pour", "avec") has no lexeme: numnode() = 0, folded to a constant at plan time.
+    mot_vide = RawSQL(
+        "numnode(to_tsquery(%s::regconfig, %s)) = 0", [CONFIGURATION_RECHERCHE, f"{terme}:*"], BooleanField()
+    )
+    substances = Substance.objects.filter(
+        Q(dci__trigram_word_similar=terme) | Q(dci__trigram_strict_word_similar=terme)
+    )
+    laboratoires = Laboratoire.objects.filter(
+        Q(nom__trigram_word_similar=terme) | Q(nom__trigram_strict_word_similar=terme)
+    )
+    return (
+        Q(mot_vide)
+        | Q(document_recherche=prefixe)
+        | Q(pk__in=Composition.objects.filter(substance__in=substances).values("specialite_id"))
+        | Q(titulaire__in=laboratoires)
+        | Q(exploitant__in=laboratoires)
+    )
 
 
 def specialites_rechercher(specialites: QuerySet[Specialite], *, texte: str) -> QuerySet[Specialite]:
     """Spécialités matching the text, annotated with `pertinence` (higher first).
 
-    A row matches when the French full-text document (name, DCI, indications, laboratories; accents and word
-    forms ignored) matches every word, or when every word is close to a whole word of the name, DCI or laboratory
-    (pg_trgm strict word similarity, for typos in a DCI: "ibrutnib" finds ibrutinib; its default threshold 0.5
-    lets one wrong letter through where the plain word similarity's 0.6 does not). Both sides are GIN-indexed.
+    First the French full-text search on name, DCI, indications and laboratories, accents and word forms ignored
+    ("hopital" finds "hôpital", "lymphomes" finds "lymphome"): every word must match. Only when that finds
+    nothing in the référentiel does each word get an approximate match instead (a word prefix, or pg_trgm
+    similarity to a DCI or a laboratory name: "ibrutnib" finds ibrutinib). Deciding in Python, with one indexed
+    EXISTS, keeps the common query a pure full-text one that PostgreSQL serves from the GIN index; the
+    approximate one (an OR of subqueries, so a sequential scan) runs only for typos, and pg_trgm only scans the
+    small substance and laboratory tables.
     """
     texte = texte.strip()[:200]
     if not texte:
         return specialites
     requete = SearchQuery(texte, search_type="websearch", config=CONFIGURATION_RECHERCHE)
-    condition = Q(document_recherche=requete)
     termes = termes_recherche(texte)
-    if termes:
-        approchee = Q()
-        for terme in termes:
-            approchee &= Q(texte_recherche__trigram_strict_word_similar=_normaliser(terme))
-        condition |= approchee
-    pertinence = SearchRank(F("document_recherche"), requete) + TrigramStrictWordSimilarity(
-        _normaliser(texte), "texte_recherche"
-    )
-    return specialites.filter(condition).annotate(pertinence=pertinence)
+    if not termes or Specialite.objects.filter(publiee=True, document_recherche=requete).exists():
+        return specialites.filter(document_recherche=requete).annotate(
+            pertinence=SearchRank(F("document_recherche"), requete)
+        )
+    approchee = Q()
+    for terme in termes:
+        approchee &= _terme_approche(terme)
+    prefixes = SearchQuery(" | ".join(f"{t}:*" for t in termes), search_type="raw", config=CONFIGURATION_RECHERCHE)
+    return specialites.filter(approchee).annotate(pertinence=SearchRank(F("document_recherche"), prefixes))
 
 
 TRIS = {
@@ -246,17 +273,27 @@ def document_public(*, document_id: int) -> Document | None:
     )
 
 
+_CLE_LABORATOIRES = "referentiel:laboratoires"
+
+
 def laboratoires_references() -> list[tuple[int, str]]:
-    """(id, name) of the laboratories of the référentiel's spécialités, for the laboratory filter."""
-    publiques = specialites_publiques()
-    return list(
-        Laboratoire.objects.filter(
-            Q(Exists(publiques.filter(titulaire=OuterRef("pk"))))
-            | Q(Exists(publiques.filter(exploitant=OuterRef("pk"))))
+    """(id, name) of the laboratories of the référentiel's spécialités, for the laboratory filter.
+
+    Cached a minute: it is read on every list page, changes rarely, and a laboratory missing from the list for
+    that minute can still be searched by name.
+    """
+    valeur = cache.get(_CLE_LABORATOIRES)
+    if valeur is None:
+        publiques = specialites_publiques()
+        valeur = list(
+            Laboratoire.objects.filter(
+                Q(pk__in=publiques.values("titulaire_id")) | Q(pk__in=publiques.values("exploitant_id"))
+            )
+            .order_by("nom")
+            .values_list("id", "nom")
         )
-        .order_by("nom")
-        .values_list("id", "nom")
-    )
+        cache.set(_CLE_LABORATOIRES, valeur, 60)
+    return valeur
 
 
 def indications_export(*, specialite: Specialite) -> QuerySet[Indication]:
@@ -283,10 +320,40 @@ def acces_references() -> QuerySet[AccesDerogatoire]:
 # --- Conditional requests ----------------------------------------------------------------------------------
 
 
-def specialites_version(specialites: QuerySet[Specialite]) -> tuple[datetime.datetime | None, int]:
-    """(latest update, number of rows) of a filtered list: what its ETag and Last-Modified derive from."""
-    agregat = specialites.order_by().aggregate(dernier=Max("mis_a_jour_le"), nombre=Count("id"))
-    return agregat["dernier"], agregat["nombre"]
+class _PaginateurCompte(Paginator):
+    """A Paginator told its row count instead of running COUNT(*) (Paginator.count is a cached_property)."""
+
+    def __init__(self, object_list, per_page, *, nombre: int):
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = nombre
+
+
+def paginer(queryset: QuerySet, *, numero: int, par_page: int, version=None, strict: bool = False) -> Page:
+    """One page of rows and the total in ONE query (COUNT(*) OVER ()), instead of a COUNT then the rows: with a
+    search, each of them would scan the matches again.
+
+    `version` (an expression, e.g. Max("mis_a_jour_le")) is also computed over every matching row and set on the
+    page as `page.version`, for ETag / Last-Modified. Past the last page: the last page, or InvalidPage if strict.
+    """
+    annotations = {"nombre_total": Window(Count("*"))}
+    if version is not None:
+        annotations["version_totale"] = Window(version)
+    debut = (max(numero, 1) - 1) * par_page
+    lignes = list(queryset.annotate(**annotations)[debut : debut + par_page])
+    if lignes:
+        nombre, derniere = lignes[0].nombre_total, getattr(lignes[0], "version_totale", None)
+    elif numero <= 1:
+        nombre, derniere = 0, None
+    else:
+        # Beyond the end (rare): count, then the last page, or a 404 for the API.
+        if strict:
+            raise EmptyPage("Cette page ne contient aucun résultat.")
+        dernier_numero = max(1, -(-queryset.count() // par_page))
+        return paginer(queryset, numero=dernier_numero, par_page=par_page, version=version)
+    page = _PaginateurCompte(lignes, par_page, nombre=nombre).page(max(numero, 1))
+    page.object_list = lignes
+    page.version = derniere
+    return page
 
 
 def acces_version(acces: QuerySet[AccesDerogatoire]) -> tuple[datetime.datetime | None, int]:

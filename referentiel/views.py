@@ -2,7 +2,6 @@
 
 import os
 
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.urls import reverse
@@ -71,6 +70,13 @@ def _filtres_actifs(filtres: SpecialiteFilterSet, laboratoires: list[tuple[int, 
     return actifs
 
 
+def _numero_page(valeur) -> int:
+    try:
+        return max(1, int(valeur))
+    except (TypeError, ValueError):
+        return 1
+
+
 def _tris(donnees: dict) -> dict:
     """Sort options of the page. The empty value is the default (relevance with a search, else name), so that
     typing a search after sorting by default switches to relevance, with or without JavaScript."""
@@ -115,7 +121,7 @@ def liste(request):
     filtres = _filtres(request)
     laboratoires = selectors.laboratoires_references()
     specialites = selectors.specialites_pour_liste(filtres.qs)
-    page = Paginator(specialites, PAR_PAGE).get_page(request.GET.get("page"))
+    page = selectors.paginer(specialites, numero=_numero_page(request.GET.get("page")), par_page=PAR_PAGE)
     parametres = request.GET.copy()
     parametres.pop("page", None)
     contexte = {

@@ -6,7 +6,9 @@ conditional request costs one aggregate query and answers 304 when nothing chang
 
 import hashlib
 
-from django.core.paginator import Paginator as DjangoPaginator
+from django.core.paginator import EmptyPage
+from django.db.models import Max
+from django.db.models.functions import Greatest
 from django.http import Http404
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
@@ -24,17 +26,28 @@ DUREE_CACHE = 300  # seconds a client or shared cache may reuse a public read wi
 
 
 class PaginationReferentiel(PageNumberPagination):
+    """DRF page numbers, but the rows, the total and the data version come from one query (selectors.paginer)."""
+
     page_size = 20
     page_size_query_param = "taille"
     max_page_size = 100
-    # Set by the view when the ETag's aggregate already counted the rows: no second COUNT of the same search.
-    nombre_connu: int | None = None
+    invalid_page_message = "Page invalide : {message}"
 
-    def django_paginator_class(self, queryset, page_size):
-        paginateur = DjangoPaginator(queryset, page_size)
-        if self.nombre_connu is not None:
-            paginateur.__dict__["count"] = self.nombre_connu  # Paginator.count is a cached_property
-        return paginateur
+    def paginate_queryset(self, queryset, request, view=None, version=None):
+        self.request = request
+        valeur = request.query_params.get(self.page_query_param) or "1"
+        try:
+            numero = int(valeur)
+            if numero < 1:
+                raise ValueError
+            self.page = selectors.paginer(
+                queryset, numero=numero, par_page=self.get_page_size(request), version=version, strict=True
+            )
+        except ValueError:
+            raise NotFound(self.invalid_page_message.format(message="numéro de page attendu.")) from None
+        except EmptyPage as exc:
+            raise NotFound(self.invalid_page_message.format(message=str(exc))) from None
+        return self.page.object_list
 
 
 class LectureConditionnelleMixin:
@@ -42,8 +55,8 @@ class LectureConditionnelleMixin:
 
     message_introuvable = "Aucun élément public ne correspond à cet identifiant."
 
-    def version_liste(self, queryset):  # -> (latest update, row count)
-        raise NotImplementedError
+    # The data a list shows changes when this changes (with the row count): its ETag and Last-Modified.
+    version_liste = Max("mis_a_jour_le")
 
     def version_objet(self, pk):  # -> latest update, or None when the object is not public
         raise NotImplementedError
@@ -76,13 +89,13 @@ class LectureConditionnelleMixin:
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())  # a bad filter value answers 400 here
-        dernier, nombre = self.version_liste(queryset)
-        etag, horodatage, reponse = self._conditionnelle(request, dernier, nombre)
+        # Not super().list(): it would build the FilterSet and validate it a second time. One query gives the
+        # page, the total and the version; a 304 then skips the serialization and the transfer.
+        lignes = self.paginator.paginate_queryset(queryset, request, view=self, version=self.version_liste)
+        page = self.paginator.page
+        etag, horodatage, reponse = self._conditionnelle(request, page.version, page.paginator.count)
         if reponse is None:
-            # Not super().list(): it would build the FilterSet and validate it a second time.
-            self.paginator.nombre_connu = nombre
-            page = self.paginate_queryset(queryset)
-            reponse = self.get_paginated_response(self.get_serializer(page, many=True).data)
+            reponse = self.get_paginated_response(self.get_serializer(lignes, many=True).data)
         return self._entetes(reponse, etag, horodatage)
 
     def retrieve(self, request, *args, **kwargs):
@@ -135,9 +148,6 @@ class SpecialiteViewSet(LectureConditionnelleMixin, viewsets.ReadOnlyModelViewSe
             return serializers.SpecialiteDetailSerializer
         return serializers.SpecialiteListeSerializer
 
-    def version_liste(self, queryset):
-        return selectors.specialites_version(queryset)
-
     def version_objet(self, pk):
         return selectors.specialites_publiques().filter(pk=pk).values_list("mis_a_jour_le", flat=True).first()
 
@@ -164,8 +174,7 @@ class AccesViewSet(LectureConditionnelleMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return selectors.acces_references().order_by("specialite__nom", "type_acces", "id")
 
-    def version_liste(self, queryset):
-        return selectors.acces_version(queryset)
+    version_liste = Max(Greatest("mis_a_jour_le", "specialite__mis_a_jour_le"))
 
     def version_objet(self, pk):
         dernier, nombre = selectors.acces_version(self.get_queryset().filter(pk=pk))
@@ -198,8 +207,7 @@ class IndicationViewSet(LectureConditionnelleMixin, viewsets.ReadOnlyModelViewSe
             .order_by("acces__specialite__nom", "acces_id", "ordre", "id")
         )
 
-    def version_liste(self, queryset):
-        return selectors.indications_version(queryset)
+    version_liste = Max(Greatest("acces__mis_a_jour_le", "acces__specialite__mis_a_jour_le"))
 
     def version_objet(self, pk):
         dernier, nombre = selectors.indications_version(self.get_queryset().filter(pk=pk))

@@ -225,3 +225,10 @@ def test_le_schema_est_servi_et_la_documentation_swagger_respecte_la_csp(client)
     script = client.get("/api/docs/?script=")
     assert script["Content-Type"].startswith("application/javascript")
     assert 'url: "/api/schema/"' in script.content.decode()
+
+
+@pytest.mark.parametrize("page", ["3", "0", "abc"])
+def test_une_page_inexistante_de_l_api_est_un_404_explique(client, fiche, page):
+    reponse = obtenir(client, "/api/v1/specialites/", data={"page": page})
+    assert reponse.status_code == 404
+    assert reponse.json()["detail"].startswith("Page invalide : ")

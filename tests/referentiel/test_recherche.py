@@ -116,3 +116,17 @@ def test_r1_une_specialite_hors_referentiel_n_est_jamais_trouvee():
     AccesFactory(specialite=SpecialiteFactory(nom="PUBLIEE 10 mg", dci="ibrutinib"))
     indexer_specialites()
     assert rechercher("ibrutinib") == ["PUBLIEE 10 mg"]
+
+
+def test_r3_un_debut_de_mot_ou_un_laboratoire_mal_orthographie_trouvent_encore(referentiel):
+    assert rechercher("ibrut") == ["IMBRUVICA 140 mg, gélule"]  # typed while searching
+    assert rechercher("jansen") == ["IMBRUVICA 140 mg, gélule"]
+    assert rechercher("ibrutnib lymphome") == ["IMBRUVICA 140 mg, gélule"]
+
+
+def test_r3_l_approximation_ne_s_ajoute_pas_a_une_recherche_exacte_qui_trouve():
+    AccesFactory(specialite=SpecialiteFactory(nom="OPDIVO", dci="nivolumab"))
+    AccesFactory(specialite=SpecialiteFactory(nom="VOISIN", dci="nivolumob"))
+    indexer_specialites()
+    assert rechercher("nivolumab") == ["OPDIVO"]
+    assert rechercher("nivolumub") == ["OPDIVO", "VOISIN"]  # no exact match: both are close

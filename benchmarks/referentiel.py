@@ -428,7 +428,7 @@ def mesurer_sql_recherche(requetes: list[dict]) -> dict[str, tuple[float, float]
     for donnees in requetes:
         requete = selectors.SearchQuery(donnees["q"], search_type="websearch", config="french_unaccent")
         existe = Specialite.objects.filter(publiee=True, document_recherche=requete).values("pk")[:1]
-        qs = SpecialiteFilterSet(donnees, queryset=selectors.specialites_publiques()).qs
+        qs = SpecialiteFilterSet(donnees).qs
         page = selectors.specialites_pour_liste(qs).annotate(nombre_total=Window(Count("*")))[:20]
         instructions.append((existe.query.sql_with_params(), page.query.sql_with_params()))
     resultats = {"existe": [], "page": [], "total": []}

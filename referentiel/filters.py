@@ -52,9 +52,9 @@ class SpecialiteFilterSet(django_filters.FilterSet):
         help_text="Nom, DCI, indication ou laboratoire ; accents et pluriels indifférents.",
     )
     type_acces = django_filters.MultipleChoiceFilter(
-        label="Type d'accès", choices=TypeAcces.choices, method="filtrer_acces"
+        label="Type d'accès", choices=TypeAcces.choices, method="filtrer_rien"
     )
-    etat = django_filters.MultipleChoiceFilter(label="État", choices=EtatAcces.choices, method="filtrer_acces")
+    etat = django_filters.MultipleChoiceFilter(label="État", choices=EtatAcces.choices, method="filtrer_rien")
     aire_therapeutique = django_filters.ChoiceFilter(label="Aire thérapeutique", choices=AireTherapeutique.choices)
     laboratoire = extend_schema_field(OpenApiTypes.INT)(
         django_filters.ModelChoiceFilter(
@@ -84,17 +84,16 @@ class SpecialiteFilterSet(django_filters.FilterSet):
         model = Specialite
         fields: list[str] = []
 
+    def __init__(self, data=None, queryset=None, **kwargs):
+        # Always bound (filter_queryset, which applies R1, only runs then); by default on the published fiches.
+        super().__init__(
+            data if data is not None else {},
+            queryset if queryset is not None else selectors.specialites_candidates(),
+            **kwargs,
+        )
+
     def filtrer_recherche(self, queryset, name, value):
         return selectors.specialites_rechercher(queryset, texte=value)
-
-    def filtrer_acces(self, queryset, name, value):
-        # Type and state apply to the same status: "AAC en cours" is not "an AAC and something en cours".
-        donnees = self.form.cleaned_data
-        if name == "etat" and donnees.get("type_acces"):
-            return queryset
-        return selectors.specialites_filtrer_acces(
-            queryset, types=donnees.get("type_acces") or None, etats=donnees.get("etat") or None
-        )
 
     def filtrer_laboratoire(self, queryset, name, value):
         return selectors.specialites_filtrer_laboratoire(queryset, laboratoire=value)
@@ -109,11 +108,18 @@ class SpecialiteFilterSet(django_filters.FilterSet):
         return selectors.specialites_filtrer_mises_a_jour_depuis(queryset, depuis=value)
 
     def filtrer_rien(self, queryset, name, value):
-        return queryset  # applied last, in filter_queryset, once the search annotated its relevance
+        return queryset  # applied in filter_queryset
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
-        return selectors.specialites_trier(queryset, tri=self.form.cleaned_data.get("tri"))
+        donnees = self.form.cleaned_data
+        # R1 (at least one public status) and the type and state filters, on the same status: "AAC en cours" is
+        # not "an AAC, and something en cours".
+        queryset = selectors.specialites_filtrer_acces(
+            queryset, types=donnees.get("type_acces") or None, etats=donnees.get("etat") or None
+        )
+        # Last, once the search annotated its relevance.
+        return selectors.specialites_trier(queryset, tri=donnees.get("tri"))
 
 
 class AccesFilterSet(django_filters.FilterSet):

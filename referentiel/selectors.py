@@ -76,10 +76,17 @@ def specialites_publiques() -> QuerySet[Specialite]:
     return Specialite.objects.filter(publiee=True).filter(Exists(acces_publics().filter(specialite=OuterRef("pk"))))
 
 
+def specialites_candidates() -> QuerySet[Specialite]:
+    """Published fiches BEFORE R1's status condition: the base of SpecialiteFilterSet, which always adds that
+    condition merged with its type and state filters (one EXISTS on the statuses instead of two)."""
+    return Specialite.objects.filter(publiee=True)
+
+
 def specialites_filtrer_acces(
     specialites: QuerySet[Specialite], *, types: list[str] | None = None, etats: list[str] | None = None
 ) -> QuerySet[Specialite]:
-    """Spécialités holding one status that has one of these types AND one of these states ("AAC en cours")."""
+    """Spécialités holding one public status that has one of these types AND one of these states ("AAC en
+    cours"); without types nor states, R1 itself: at least one public status."""
     acces = acces_publics().filter(specialite=OuterRef("pk"))
     if types:
         acces = acces.filter(type_acces__in=types)

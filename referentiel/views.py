@@ -17,8 +17,8 @@ PAR_PAGE = 20
 
 
 def _filtres(request) -> SpecialiteFilterSet:
-    # Always bound, even to an empty query, so that the default sort applies.
-    return SpecialiteFilterSet(request.GET, queryset=selectors.specialites_publiques())
+    # Always bound, even to an empty query, so that R1 and the default sort apply.
+    return SpecialiteFilterSet(request.GET)
 
 
 def _url_sans(requete, champ: str, valeur: str | None = None) -> str:

@@ -137,7 +137,7 @@ class SpecialiteViewSet(LectureConditionnelleMixin, viewsets.ReadOnlyModelViewSe
     def get_queryset(self):
         if self.action == "retrieve":
             return selectors.specialites_fiches()
-        return selectors.specialites_publiques()
+        return selectors.specialites_candidates()  # the FilterSet applies R1 with the type and state filters
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)

@@ -6,7 +6,6 @@ import re
 import pytest
 from django.utils import timezone
 
-from referentiel import selectors
 from referentiel.enums import AireTherapeutique
 from referentiel.filters import SpecialiteFilterSet
 from tests.factories.referentiel import (
@@ -21,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def filtrer(**donnees) -> list[str]:
-    filterset = SpecialiteFilterSet(donnees, queryset=selectors.specialites_publiques())
+    filterset = SpecialiteFilterSet(donnees)
     assert filterset.is_valid(), filterset.errors
     return sorted(s.nom for s in filterset.qs)
 
@@ -108,9 +107,9 @@ def test_tri_par_derniere_mise_a_jour():
     maintenant = timezone.now()
     AccesFactory(specialite=SpecialiteFactory(nom="ANCIENNE", mis_a_jour_le=maintenant - datetime.timedelta(days=9)))
     AccesFactory(specialite=SpecialiteFactory(nom="RECENTE", mis_a_jour_le=maintenant))
-    filterset = SpecialiteFilterSet({"tri": "-mis_a_jour_le"}, queryset=selectors.specialites_publiques())
+    filterset = SpecialiteFilterSet({"tri": "-mis_a_jour_le"})
     assert [s.nom for s in filterset.qs] == ["RECENTE", "ANCIENNE"]
-    filterset = SpecialiteFilterSet({}, queryset=selectors.specialites_publiques())
+    filterset = SpecialiteFilterSet({})
     assert [s.nom for s in filterset.qs] == ["ANCIENNE", "RECENTE"]
 
 
@@ -160,3 +159,16 @@ def test_recherche_et_filtres_se_combinent():
     AccesFactory(specialite=SpecialiteFactory(nom="AUTRE AAC", dci="nivolumab"))
     indexer_specialites()
     assert filtrer(q="ibrutinib", type_acces=["AAC"]) == ["IMBRUVICA AAC"]
+
+
+def test_r1_le_filterset_applique_toujours_la_condition_de_statut_meme_sans_donnees():
+    AccesFactory(specialite=SpecialiteFactory(nom="AVEC STATUT"))
+    SpecialiteFactory(nom="CATALOGUE SEUL")
+    AccesFactory(specialite=SpecialiteFactory(nom="CPC EN PROJET"), cpc_projet=True)
+    assert [s.nom for s in SpecialiteFilterSet().qs] == ["AVEC STATUT"]
+    # Even on a base that forgot R1, and when another filter is invalid.
+    from referentiel.models import Specialite
+
+    assert [s.nom for s in SpecialiteFilterSet({"etat": "XYZ"}, queryset=Specialite.objects.all()).qs] == [
+        "AVEC STATUT"
+    ]

@@ -4,7 +4,6 @@ import re
 
 import pytest
 
-from referentiel import selectors
 from referentiel.filters import SpecialiteFilterSet
 from tests.factories.referentiel import (
     AccesFactory,
@@ -19,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def rechercher(texte: str, **filtres) -> list[str]:
     """Names found by the shared FilterSet, in the order it returns them."""
-    filterset = SpecialiteFilterSet({"q": texte, **filtres}, queryset=selectors.specialites_publiques())
+    filterset = SpecialiteFilterSet({"q": texte, **filtres})
     assert filterset.is_valid(), filterset.errors
     return [s.nom for s in filterset.qs]
 

@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.html import format_html_join
 from django.views.decorators.http import require_GET
 
 from . import exports, selectors
@@ -68,6 +69,15 @@ def _filtres_actifs(filtres: SpecialiteFilterSet, laboratoires: list[tuple[int, 
     if donnees.get("mis_a_jour_depuis"):
         ajouter("mis_a_jour_depuis", f"Mis à jour depuis le {donnees['mis_a_jour_depuis']:%d/%m/%Y}")
     return actifs
+
+
+def _options_laboratoires(laboratoires: list[tuple[int, str]], choisi) -> str:
+    # Built here rather than by a template loop: there can be hundreds, on every list page and htmx swap.
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((pk, " selected" if choisi and pk == choisi.pk else "", nom) for pk, nom in laboratoires),
+    )
 
 
 def _numero_page(valeur) -> int:
@@ -132,7 +142,7 @@ def liste(request):
         "page": page,
         "pagination": _pagination(page, parametres.urlencode()),
         "filtres_actifs": _filtres_actifs(filtres, laboratoires),
-        "laboratoires": laboratoires,
+        "options_laboratoires": _options_laboratoires(laboratoires, filtres.form.cleaned_data.get("laboratoire")),
         "types_acces": TypeAcces.choices,
         "etats": EtatAcces.choices,
         "aires": AireTherapeutique.choices,

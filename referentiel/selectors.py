@@ -260,7 +260,7 @@ def specialites_fiches() -> QuerySet[Specialite]:
             "conditions_prescription",
             Prefetch(
                 "documents",
-                queryset=Document.objects.filter(public=True).select_related("acces"),
+                queryset=documents_publics().select_related("acces"),
                 to_attr="documents_publics",
             ),
         )
@@ -271,10 +271,16 @@ def specialite_fiche(*, slug: str) -> Specialite | None:
     return specialites_fiches().filter(slug=slug).first()
 
 
+def documents_publics() -> QuerySet[Document]:
+    """Documents marked public, unless they belong to a status that is not (a CPC draft's PUT-SP, R40)."""
+    return Document.objects.filter(public=True).filter(Q(acces__isnull=True) | Q(acces__in=acces_publics()))
+
+
 def document_public(*, document_id: int) -> Document | None:
-    """A document anyone may download: marked public, on a published fiche of the référentiel."""
+    """A document anyone may download: public (see documents_publics), on a published fiche of the référentiel."""
     return (
-        Document.objects.filter(pk=document_id, public=True, specialite__in=specialites_publiques())
+        documents_publics()
+        .filter(pk=document_id, specialite__in=specialites_publiques())
         .only("id", "fichier", "type_mime", "titre")
         .first()
     )

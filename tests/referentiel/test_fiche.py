@@ -244,3 +244,15 @@ def test_les_fichiers_televerses_ne_sont_pas_servis_par_media_url(client, settin
     settings.MEDIA_ROOT = tmp_path
     document = DocumentFactory(specialite=AccesFactory().specialite, fichier=ContentFile(pdf_minimal(), "a.pdf"))
     assert client.get(settings.MEDIA_URL + document.fichier.name).status_code == 404
+
+
+def test_r40_le_document_d_un_cpc_en_projet_n_est_ni_liste_ni_telechargeable(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    sp = SpecialiteFactory(slug="methotrexate")
+    AccesFactory(specialite=sp)
+    projet = AccesFactory(specialite=sp, cpc_projet=True)
+    brouillon = DocumentFactory(specialite=sp, acces=projet, titre="Projet de PUT-SP du CPC")
+    DocumentFactory(specialite=sp, titre="RCP publié")
+    html = client.get("/referentiel/methotrexate/").content.decode()
+    assert "RCP publié" in html and "Projet de PUT-SP du CPC" not in html
+    assert client.get(f"/referentiel/documents/{brouillon.pk}/").status_code == 404

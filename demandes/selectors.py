@@ -14,7 +14,7 @@ from referentiel.enums import EtatAcces, StatutAMM, TypeAcces
 from referentiel.models import AccesDerogatoire, CritereOctroi, Indication, Specialite, Substance
 
 from . import workflow
-from .enums import STATUTS_A_TRAITER_PUI, STATUTS_INSTRUCTION, StatutDemande, TypeMedicament
+from .enums import STATUTS_A_TRAITER_PUI, STATUTS_INSTRUCTION, StatutDemande, TypeMedicament, Urgence
 from .models import AttestationCritere, Complement, DemandeAAC, JournalDemande, PieceJointe, Recours
 
 # The BDPM says "Non commercialisée" for an authorised spécialité that is not on the market.
@@ -86,8 +86,24 @@ def demandes_du_prescripteur(utilisateur) -> QuerySet[DemandeAAC]:
 
 
 def boite_pui(utilisateur, *, onglet: str = "a_traiter") -> QuerySet[DemandeAAC]:
-    """The PUI's inbox: what to act on now (urgences vitales first, oldest first), or every request."""
-    qs = _liste(demandes_visibles_par(utilisateur))
+    """The PUI's inbox: what to act on now (urgences vitales first, oldest first), or every request.
+
+    Same rows as `demandes_visibles_par`. Its OR (the PUI's requests, or those naming this pharmacist) defeats the
+    index order, so it is used only when the pharmacist is named on a request of another PUI (after moving); in
+    the usual case the inbox reads the PUI alone, in the order of index demande_pui (one EXISTS query decides).
+    """
+    if utilisateur.role != Role.PHARMACIEN:
+        return DemandeAAC.objects.none()
+    nomme_ailleurs = (
+        DemandeAAC.objects.filter(pharmacien=utilisateur, transmise_le__isnull=False)
+        .exclude(pui_id=utilisateur.pui_id)
+        .exists()
+    )
+    if nomme_ailleurs:
+        qs = demandes_visibles_par(utilisateur)
+    else:
+        qs = DemandeAAC.objects.filter(pui_id=utilisateur.pui_id, transmise_le__isnull=False)
+    qs = _liste(qs)
     if onglet == "a_traiter":
         return qs.filter(statut__in=sorted(STATUTS_A_TRAITER_PUI)).order_by("-urgence", "modifiee_le", "id")
     return qs.order_by("-modifiee_le", "-id")
@@ -216,11 +232,14 @@ def acces_aac(specialite: Specialite | None) -> AccesDerogatoire | None:
     """The spécialité's AAC currently in force (one at most, DB constraint), or None."""
     if specialite is None:
         return None
-    return (
-        AccesDerogatoire.objects.filter(specialite=specialite, type_acces=TypeAcces.AAC, etat=EtatAcces.EN_COURS)
-        .order_by("-date_debut")
-        .first()
-    )
+    # Memoised on the loaded spécialité: one service call asks several rules about it (R5, R7, R15, R24).
+    if "_acces_aac" not in specialite.__dict__:
+        specialite.__dict__["_acces_aac"] = (
+            AccesDerogatoire.objects.filter(specialite=specialite, type_acces=TypeAcces.AAC, etat=EtatAcces.EN_COURS)
+            .order_by("-date_debut")
+            .first()
+        )
+    return specialite.__dict__["_acces_aac"]
 
 
 def indications_aac(specialite: Specialite) -> list[Indication]:
@@ -364,9 +383,12 @@ def destinataires_pui(demande: DemandeAAC) -> list[str]:
 
 
 def destinataires_ansm(demande: DemandeAAC) -> list[str]:
-    """Who hears about the request at the ANSM: its assigned évaluateur, else every active évaluateur."""
+    """Who hears about the request at the ANSM: its assigned évaluateur; before assignment, every active évaluateur
+    for an urgence vitale (R44), nobody otherwise (the request waits in the review queue, which they watch)."""
     if demande.evaluateur_id:
         return [demande.evaluateur.email]
+    if demande.urgence != Urgence.VITALE:
+        return []
     return list(Utilisateur.objects.filter(role=Role.EVALUATEUR, is_active=True).values_list("email", flat=True))
 
 

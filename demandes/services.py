@@ -645,7 +645,9 @@ def demande_soumettre(*, demande: DemandeAAC, par, version: int | None) -> Deman
         )
     else:
         notifications.notifier("soumise", d, [d.prescripteur.email])
-        notifications.notifier("a_evaluer", d, selectors.destinataires_ansm(d))
+        evaluateurs = selectors.destinataires_ansm(d)
+        if evaluateurs:
+            notifications.notifier("a_evaluer", d, evaluateurs)
     return d
 
 

@@ -371,7 +371,9 @@ def test_r46_le_renouvellement_exige_les_donnees_de_la_periode_et_la_declaration
 def test_chaque_etape_previent_les_personnes_concernees_apres_commit_sans_donnee_patient(
     heures_ouvrees, django_capture_on_commit_callbacks, mailoutbox
 ):
-    demande = DemandeFactory(criteres=[True, False], justification="Justifiée.", pui__email="pui@chu.example")
+    demande = DemandeFactory(
+        criteres=[True, False], justification="Justifiée.", pui__email="pui@chu.example", urgence=Urgence.VITALE
+    )
     pharmacien = pharmacien_de(demande)
     demande.pharmacien = pharmacien
     demande.save()
@@ -383,6 +385,7 @@ def test_chaque_etape_previent_les_personnes_concernees_apres_commit_sans_donnee
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         demande = services.demande_soumettre(demande=demande, par=pharmacien, version=demande.version)
+    # An urgence vitale not yet assigned: every évaluateur is told (otherwise it waits in the review queue).
     assert {m.to[0]: m.subject for m in mailoutbox} == {
         demande.prescripteur.email: f"Demande d'AAC {demande.reference} soumise à l'ANSM",
         evaluateur.email: f"Nouvelle demande d'AAC {demande.reference} à évaluer",
@@ -405,6 +408,14 @@ def test_chaque_etape_previent_les_personnes_concernees_apres_commit_sans_donnee
     assert f"https://referentiel-ad.example/demandes/{demande.reference}/" in message.body
     assert demande.patient_initiales not in message.body and "aucune donnée du patient" in message.body
     assert Notification.objects.filter(envoye_le__isnull=True).count() == 0
+
+
+def test_une_demande_non_urgente_attend_dans_la_file_sans_courriel_aux_evaluateurs():
+    demande = DemandeFactory(transmise=True, criteres=[True, False], justification="Justifiée.")
+    evaluateur = UtilisateurFactory(evaluateur=True)
+    soumettre(demande)
+    assert not Notification.objects.filter(destinataire=evaluateur.email).exists()
+    assert Notification.objects.filter(destinataire=demande.prescripteur.email).count() == 1
 
 
 def test_les_emails_sont_ecrits_dans_la_transaction_de_la_transition():

@@ -79,14 +79,26 @@ def test_boite_pui_nombre_de_requetes_constant_et_onglets(client, django_assert_
     brouillon = DemandeFactory(prescripteur=prescripteur, pui=pui)
     connecter(client, pharmacien)
     client.get(reverse("demandes:boite_pui"))
-    # the same 7 as "Mes demandes", plus the pharmacist's PUI named in the title
-    with django_assert_num_queries(8):
+    # the same 7 as "Mes demandes", plus whether the pharmacist is named elsewhere and their PUI (title)
+    with django_assert_num_queries(9):
         reponse = client.get(reverse("demandes:boite_pui"))
     page = html(reponse)
     assert f"{nombre} demandes" in page and fini.reference not in page and brouillon.reference not in page
     toutes = html(client.get(reverse("demandes:boite_pui"), {"onglet": "toutes"}))
     assert fini.reference in toutes and brouillon.reference not in toutes  # a draft stays with its prescriber
     assert 'aria-current="page">Toutes les demandes</a>' in toutes
+
+
+def test_un_pharmacien_nomme_sur_une_demande_d_une_autre_pui_la_voit_dans_sa_boite(client):
+    demande = DemandeFactory(transmise=True)
+    pharmacien = UtilisateurFactory(pharmacien=True)  # works in another PUI now
+    DemandeAAC.objects.filter(pk=demande.pk).update(pharmacien=pharmacien)
+    de_sa_pui = DemandeFactory(
+        transmise=True, pui=pharmacien.pui, prescripteur__etablissement=pharmacien.etablissement
+    )
+    connecter(client, pharmacien)
+    page = html(client.get(reverse("demandes:boite_pui")))
+    assert demande.reference in page and de_sa_pui.reference in page
 
 
 def test_l_espace_renvoie_chaque_role_vers_sa_liste(client):

@@ -1,7 +1,7 @@
 """/api/: the versioned REST API and its OpenAPI documentation."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 urlpatterns = [
     path("v1/", include("referentiel.api.urls")),
@@ -13,5 +13,4 @@ urlpatterns = [
         SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="referentiel/swagger_ui.html"),
         name="api-docs",
     ),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
 ]

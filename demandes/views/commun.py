@@ -167,7 +167,7 @@ MESSAGES_SUCCES = {
 }
 
 
-def _executer(nom: str, demande, par, donnees: dict, fichiers) -> tuple[str, object]:
+def _executer(nom: str, demande, par, donnees: dict) -> tuple[str, object]:
     """Call the action's service; returns the success message and the request to show next."""
     version = donnees["version"]
     if nom == "transmettre":
@@ -242,7 +242,7 @@ def action(request, reference, action):
     erreur = None
     if form.is_valid():
         try:
-            message, cible = _executer(action, demande, request.user, form.cleaned_data, request.FILES)
+            message, cible = _executer(action, demande, request.user, form.cleaned_data)
         except DemandeError as exc:
             erreur = exc
             for e in exc.erreurs:

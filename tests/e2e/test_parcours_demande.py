@@ -13,7 +13,14 @@ from pypdf import PdfReader
 from demandes.enums import StatutDemande
 from demandes.models import DemandeAAC
 from tests.conftest import code_totp
-from tests.factories import AccesFactory, CritereFactory, IndicationFactory, PUIFactory, UtilisateurFactory
+from tests.factories import (
+    AccesFactory,
+    CritereFactory,
+    DemandeFactory,
+    IndicationFactory,
+    PUIFactory,
+    UtilisateurFactory,
+)
 from tests.factories.comptes import MOT_DE_PASSE
 from tests.factories.referentiel import indexer_specialites
 
@@ -25,7 +32,7 @@ def se_connecter(page, utilisateur, appareil=None):
     page.get_by_label("Adresse électronique").fill(utilisateur.email)
     page.get_by_label("Mot de passe").fill(MOT_DE_PASSE)
     page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("load")
     if appareil is not None:
         # A code is accepted once (replay protection): a real évaluateur logging in again within the same
         # 30-second window would wait for the next code; the test forgets the last one used instead.
@@ -193,3 +200,23 @@ def test_parcours_complet_d_une_demande_d_aac(page):
         "octroyer",
     ]
     assert page.erreurs_console == []
+
+
+def test_sans_javascript_le_pharmacien_soumet_depuis_la_page_de_la_demande(_navigateur, live_server):
+    """Every page works without JavaScript: the action panels stay open and the forms post normally."""
+    demande = DemandeFactory(transmise=True, criteres=[True, False], justification="Justifiée.")
+    pharmacien = UtilisateurFactory(pharmacien=True, pui=demande.pui, etablissement=demande.pui.etablissement)
+    contexte = _navigateur.new_context(base_url=live_server.url, locale="fr-FR", java_script_enabled=False)
+    page = contexte.new_page()
+    try:
+        se_connecter(page, pharmacien)
+        page.goto(f"/demandes/{demande.reference}/")
+        formulaire = page.locator('form[data-action="soumettre"]')
+        assert formulaire.is_visible()
+        formulaire.locator('button[type="submit"]').click()
+        page.wait_for_load_state("load")
+        assert statut(page) == "En évaluation à l'ANSM"
+    finally:
+        contexte.close()
+    demande.refresh_from_db()
+    assert demande.statut == StatutDemande.EN_EVALUATION

@@ -87,3 +87,19 @@ class AireTherapeutique(models.TextChoices):
     ENDOCRINOLOGIE = "endocrinologie", "Endocrinologie"
     NEPHROLOGIE = "nephrologie", "Néphrologie"
     AUTRE = "autre", "Autre"
+
+
+class StatutDemandeProlongation(models.TextChoices):
+    """R23: a laboratory's motivated request to extend its AAP filing deadline, as the ANSM settles it."""
+
+    DEPOSEE = "deposee", "En attente de décision"
+    ACCORDEE = "accordee", "Accordée"
+    REFUSEE = "refusee", "Refusée"
+
+
+class StatutDeclarationTitulaire(models.TextChoices):
+    """R29: a laboratory's report of a change of rights holder, until the ANSM updates the product."""
+
+    DEPOSEE = "deposee", "En attente de traitement"
+    APPLIQUEE = "appliquee", "Prise en compte"
+    REJETEE = "rejetee", "Rejetée"

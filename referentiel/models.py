@@ -1,6 +1,8 @@
 """The public référentiel: spécialités, their derogatory statuses, indications and critères d'octroi, PUT,
 documents and periodic reports (R1-R4, R23-R42)."""
 
+import uuid
+
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
@@ -15,6 +17,8 @@ from .enums import (
     OrigineSignalement,
     PhaseAAP,
     StatutAMM,
+    StatutDeclarationTitulaire,
+    StatutDemandeProlongation,
     StatutRapport,
     TypeAcces,
     TypeDocument,
@@ -284,6 +288,13 @@ class CritereOctroi(models.Model):
         return self.libelle
 
 
+def _fichier_prive_upload_to(instance, filename: str) -> str:
+    # A random name: files of the laboratories (draft PUT, synthesis reports) are never served by the web server, and
+    # the stored path reveals nothing of the uploader's file name.
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"laboratoires/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{extension}"
+
+
 class PUT(models.Model):
     """Protocole d'utilisation thérapeutique (PUT-SP for AAC/CPC, PUT-RD for AAP), by version (R31-R34)."""
 
@@ -297,6 +308,14 @@ class PUT(models.Model):
     version = models.CharField(max_length=20, default="1")
     date_validation = models.DateField("date de validation", null=True, blank=True)
     est_proposition = models.BooleanField("proposition du laboratoire", default=False)
+    # R32: the laboratory's proposal comes with its draft protocol; kept private (not a published Document).
+    fichier = models.FileField("projet de PUT", upload_to=_fichier_prive_upload_to, max_length=300, blank=True)
+    type_mime = models.CharField(max_length=100, blank=True)
+    taille = models.PositiveIntegerField("taille (octets)", default=0)
+    propose_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    propose_le = models.DateTimeField("proposé le", null=True, blank=True)
 
     class Meta:
         verbose_name = "PUT"
@@ -354,6 +373,14 @@ class RapportPeriodique(models.Model):
     date_validation = models.DateField("validé le", null=True, blank=True)
     resume = models.TextField("résumé validé", blank=True)
     resume_publie_le = models.DateField("résumé publié le", null=True, blank=True)
+    # R34: the report itself, submitted by the laboratory (or recorded by the ANSM); never public.
+    fichier = models.FileField("rapport", upload_to=_fichier_prive_upload_to, max_length=300, blank=True)
+    type_mime = models.CharField(max_length=100, blank=True)
+    taille = models.PositiveIntegerField("taille (octets)", default=0)
+    depose_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    depose_le = models.DateTimeField("déposé le", null=True, blank=True)
 
     class Meta:
         verbose_name = "rapport périodique de synthèse"
@@ -393,3 +420,199 @@ class HistoriqueFiche(models.Model):
 
     def __str__(self) -> str:
         return f"{self.le:%d/%m/%Y %H:%M} — {self.action}"
+
+
+# --- Back-office and laboratory space (issue 5) --------------------------------------------------------------------
+
+
+class Signalement(models.Model):
+    """R39: a situation reported to the ANSM that may lead to a CPC, with who reported it."""
+
+    origine = models.CharField("source", max_length=32, choices=OrigineSignalement.choices)
+    organisation = models.CharField(
+        "organisme", max_length=250, help_text="Par exemple : centre de référence des maladies rares du CHU de Lyon."
+    )
+    date_signalement = models.DateField("date du signalement", default=timezone.localdate)
+    situation = models.TextField("situation décrite")
+    specialite = models.ForeignKey(
+        Specialite, on_delete=models.PROTECT, null=True, blank=True, related_name="signalements"
+    )
+    substance = models.ForeignKey(
+        Substance, on_delete=models.PROTECT, null=True, blank=True, related_name="signalements"
+    )
+    cpc = models.ForeignKey(
+        AccesDerogatoire,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="signalements",
+        verbose_name="CPC issu du signalement",
+    )
+    enregistre_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    enregistre_le = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "signalement"
+        ordering = ["-date_signalement", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(specialite__isnull=False) | Q(substance__isnull=False),
+                name="signalement_medicament_designe",
+                violation_error_message="Un signalement désigne la spécialité ou la substance concernée (R39).",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Signalement du {self.date_signalement:%d/%m/%Y} — {self.organisation}"
+
+
+class RenouvellementCPC(models.Model):
+    """R38: a CPC renewed for a new 3-year term; the row keeps the term it replaced."""
+
+    acces = models.ForeignKey(AccesDerogatoire, on_delete=models.CASCADE, related_name="renouvellements_cpc")
+    debut_precedent = models.DateField("début de la période précédente", null=True, blank=True)
+    fin_precedente = models.DateField("fin de la période précédente", null=True, blank=True)
+    debut = models.DateField("début de la nouvelle période")
+    fin = models.DateField("fin de la nouvelle période")
+    decide_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decide_le = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "renouvellement de CPC"
+        verbose_name_plural = "renouvellements de CPC"
+        ordering = ["acces", "-debut"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(fin__gt=models.F("debut")),
+                name="renouvellement_cpc_periode_ordonnee",
+                violation_error_message="La nouvelle période d'un CPC finit après son début.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Renouvellement du {self.debut:%d/%m/%Y} au {self.fin:%d/%m/%Y} — {self.acces}"
+
+
+class DemandeProlongation(models.Model):
+    """R23: a laboratory asks the ANSM to extend its AAP filing deadline (at most 6 months, motivated)."""
+
+    acces = models.ForeignKey(AccesDerogatoire, on_delete=models.CASCADE, related_name="demandes_prolongation")
+    laboratoire = models.ForeignKey(Laboratoire, on_delete=models.PROTECT, related_name="demandes_prolongation")
+    duree_mois = models.PositiveSmallIntegerField("durée demandée (mois)")
+    motif = models.TextField()
+    statut = models.CharField(
+        max_length=12, choices=StatutDemandeProlongation.choices, default=StatutDemandeProlongation.DEPOSEE
+    )
+    demandee_par = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    demandee_le = models.DateTimeField("demandée le", default=timezone.now)
+    traitee_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    traitee_le = models.DateTimeField("traitée le", null=True, blank=True)
+    reponse = models.TextField("réponse de l'ANSM", blank=True)
+    prolongation = models.OneToOneField(
+        ProlongationEngagementAAP,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="demande",
+        verbose_name="prolongation accordée",
+    )
+
+    class Meta:
+        verbose_name = "demande de prolongation du délai de dépôt d'AAP"
+        verbose_name_plural = "demandes de prolongation du délai de dépôt d'AAP"
+        ordering = ["-demandee_le", "-id"]
+        indexes = [
+            models.Index(fields=["demandee_le"], condition=Q(statut="deposee"), name="prolongation_a_traiter"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duree_mois__gte=1) & Q(duree_mois__lte=6),
+                name="demande_prolongation_au_plus_6_mois",
+                violation_error_message="Une prolongation dure de 1 à 6 mois au plus (R23).",
+            ),
+            models.UniqueConstraint(
+                fields=["acces"],
+                condition=Q(statut="deposee"),
+                name="demande_prolongation_une_en_attente",
+                violation_error_message="Une demande de prolongation est déjà en attente pour ce médicament.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(statut="accordee") | Q(prolongation__isnull=False),
+                name="demande_prolongation_accordee_liee",
+                violation_error_message="Une demande accordée est liée à la prolongation enregistrée (R23).",
+            ),
+            models.CheckConstraint(
+                condition=~Q(statut="refusee") | ~Q(reponse=""),
+                name="demande_prolongation_refus_motive",
+                violation_error_message="Un refus de prolongation est motivé.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Prolongation de {self.duree_mois} mois demandée — {self.acces}"
+
+
+class DeclarationChangementTitulaire(models.Model):
+    """R29: a laboratory reports a change of rights holder (or of exploitant); the ANSM updates the product."""
+
+    specialite = models.ForeignKey(Specialite, on_delete=models.CASCADE, related_name="declarations_titulaire")
+    laboratoire = models.ForeignKey(
+        Laboratoire, on_delete=models.PROTECT, related_name="declarations_titulaire", verbose_name="déclarant"
+    )
+    nouveau_titulaire = models.CharField("nouveau titulaire des droits", max_length=200, blank=True)
+    nouvel_exploitant = models.CharField("nouvel exploitant", max_length=200, blank=True)
+    sans_exploitant = models.BooleanField(
+        "plus d'exploitant", default=False, help_text="R29 : un exploitant est recommandé, non obligatoire."
+    )
+    date_effet = models.DateField("date d'effet")
+    commentaire = models.TextField(blank=True)
+    statut = models.CharField(
+        max_length=12, choices=StatutDeclarationTitulaire.choices, default=StatutDeclarationTitulaire.DEPOSEE
+    )
+    declaree_par = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    declaree_le = models.DateTimeField("déclarée le", default=timezone.now)
+    traitee_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    traitee_le = models.DateTimeField("traitée le", null=True, blank=True)
+    reponse = models.TextField("réponse de l'ANSM", blank=True)
+
+    class Meta:
+        verbose_name = "déclaration de changement de titulaire"
+        verbose_name_plural = "déclarations de changement de titulaire"
+        ordering = ["-declaree_le", "-id"]
+        indexes = [
+            models.Index(fields=["declaree_le"], condition=Q(statut="deposee"), name="declaration_a_traiter"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(nouveau_titulaire="") | ~Q(nouvel_exploitant="") | Q(sans_exploitant=True),
+                name="declaration_titulaire_changement",
+                violation_error_message="Indiquez le nouveau titulaire ou le nouvel exploitant (R29).",
+            ),
+            models.CheckConstraint(
+                condition=Q(nouvel_exploitant="") | Q(sans_exploitant=False),
+                name="declaration_exploitant_coherent",
+                violation_error_message="Indiquez un nouvel exploitant ou l'absence d'exploitant, pas les deux.",
+            ),
+            models.UniqueConstraint(
+                fields=["specialite"],
+                condition=Q(statut="deposee"),
+                name="declaration_titulaire_une_en_attente",
+                violation_error_message="Un changement de titulaire est déjà en attente pour cette spécialité.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(statut="rejetee") | ~Q(reponse=""),
+                name="declaration_titulaire_rejet_motive",
+                violation_error_message="Un rejet de déclaration est motivé.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Changement de titulaire déclaré le {self.declaree_le:%d/%m/%Y} — {self.specialite}"

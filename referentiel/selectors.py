@@ -11,20 +11,48 @@ import unicodedata
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
 from django.core.paginator import EmptyPage, Page, Paginator
-from django.db.models import BooleanField, Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Value, Window
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from .enums import EtapeCPC, TypeAcces
+from .enums import (
+    EtapeCPC,
+    EtatAcces,
+    StatutDeclarationTitulaire,
+    StatutDemandeProlongation,
+    StatutRapport,
+    TypeAcces,
+)
 from .models import (
     PUT,
     AccesDerogatoire,
     Composition,
+    DeclarationChangementTitulaire,
+    DemandeProlongation,
     Document,
+    HistoriqueFiche,
     Indication,
     Laboratoire,
+    ProlongationEngagementAAP,
     RapportPeriodique,
+    Signalement,
     Specialite,
     Substance,
 )
@@ -381,3 +409,402 @@ def indications_version(indications: QuerySet[Indication]) -> tuple[datetime.dat
         dernier=Max(Greatest("acces__mis_a_jour_le", "acces__specialite__mis_a_jour_le")), nombre=Count("id")
     )
     return agregat["dernier"], agregat["nombre"]
+
+
+# --- Back-office and laboratory space (issue 5) ------------------------------------------------------------------
+
+# How far ahead the ANSM dashboard looks: AAP commitments (R23: the laboratory is reminded 60 days before), CPC
+# terms (R38: the ANSM is reminded 6 months before), periodic reports (R34).
+JOURS_ALERTE_ENGAGEMENT_AAP = 60
+MOIS_ALERTE_CPC = 6
+JOURS_ALERTE_RAPPORT = 30
+
+
+def laboratoires_destinataires(laboratoires) -> list[str]:
+    """Who hears about a laboratory's product (R40, R23, R29): its contact address and its active accounts."""
+    from comptes.enums import Role
+    from comptes.models import Utilisateur
+
+    ids = list(dict.fromkeys(lab.pk for lab in laboratoires if lab is not None))
+    if not ids:
+        return []
+    adresses = list(
+        Laboratoire.objects.filter(pk__in=ids).exclude(email="").order_by("nom").values_list("email", flat=True)
+    )
+    adresses += (
+        Utilisateur.objects.filter(role=Role.LABORATOIRE, is_active=True, laboratoire_id__in=ids)
+        .order_by("email")
+        .values_list("email", flat=True)
+    )
+    return list(dict.fromkeys(a.lower() for a in adresses))
+
+
+def _acces_resume() -> QuerySet[AccesDerogatoire]:
+    return AccesDerogatoire.objects.only(
+        "id", "specialite_id", "type_acces", "etat", "etape_cpc", "date_debut", "date_fin", "date_cessation"
+    ).order_by(Coalesce("date_debut", Value(datetime.date.min)).desc(), "-id")
+
+
+def gestion_specialites(*, texte: str = "", avec_statut: bool | None = None) -> QuerySet[Specialite]:
+    """Every spécialité for the back-office, BDPM imports included (a fiche starts by picking one): by name, DCI,
+    laboratory or exact CIS code, optionally only those with (or without) a derogatory status."""
+    specialites = Specialite.objects.all()
+    texte = (texte or "").strip()[:200]
+    if re.fullmatch(r"\d{8}", texte):
+        specialites = specialites.filter(cis=texte)
+    elif texte:
+        specialites = specialites_rechercher(specialites, texte=texte)
+    if avec_statut is not None:
+        condition = Exists(AccesDerogatoire.objects.filter(specialite=OuterRef("pk")))
+        specialites = specialites.filter(condition if avec_statut else ~condition)
+    ordre = ("-pertinence", "nom", "id") if "pertinence" in specialites.query.annotations else ("nom", "id")
+    return (
+        specialites.defer("document_recherche", "texte_recherche")
+        .select_related("titulaire", "exploitant")
+        .prefetch_related(Prefetch("acces", queryset=_acces_resume(), to_attr="acces_liste"))
+        .order_by(*ordre)
+    )
+
+
+def gestion_specialite(*, pk: int) -> Specialite | None:
+    """One spécialité with everything its management page shows, in a fixed number of queries."""
+    acces = (
+        AccesDerogatoire.objects.select_related("precedent")
+        .prefetch_related(
+            Prefetch("indications", queryset=Indication.objects.prefetch_related("criteres")),
+            Prefetch("puts", queryset=PUT.objects.select_related("propose_par").order_by("-id")),
+            Prefetch("rapports", queryset=RapportPeriodique.objects.order_by("-periode_fin", "-id")),
+            Prefetch("prolongations", queryset=ProlongationEngagementAAP.objects.select_related("accordee_par")),
+            Prefetch(
+                "demandes_prolongation",
+                queryset=DemandeProlongation.objects.select_related("laboratoire", "demandee_par"),
+            ),
+            "renouvellements_cpc",
+            Prefetch("signalements", queryset=Signalement.objects.order_by("-date_signalement")),
+        )
+        .order_by("etat", Coalesce("date_debut", Value(datetime.date.max)).desc(), "-id")
+    )
+    return (
+        Specialite.objects.filter(pk=pk)
+        .defer("document_recherche", "texte_recherche")
+        .select_related("titulaire", "exploitant")
+        .prefetch_related(
+            Prefetch("acces", queryset=acces),
+            Prefetch("compositions", queryset=Composition.objects.select_related("substance").order_by("id")),
+            Prefetch("documents", queryset=Document.objects.select_related("acces").order_by("-date_document", "-id")),
+            Prefetch(
+                "declarations_titulaire",
+                queryset=DeclarationChangementTitulaire.objects.select_related("laboratoire", "declaree_par"),
+            ),
+        )
+        .first()
+    )
+
+
+def historique_de_fiche(*, specialite: Specialite) -> QuerySet[HistoriqueFiche]:
+    """Who changed what on the fiche, most recent first (index historique_fiche_date)."""
+    return HistoriqueFiche.objects.filter(specialite=specialite).select_related("auteur").order_by("-le", "-id")
+
+
+def _sans_aap() -> Exists:
+    """R23: the commitment is met once the medicine has an early access (AAP) of its own."""
+    return ~Exists(AccesDerogatoire.objects.filter(specialite=OuterRef("specialite"), type_acces=TypeAcces.AAP))
+
+
+def engagements_aap(*, aujourd_hui: datetime.date, jours: int | None = None) -> QuerySet[AccesDerogatoire]:
+    """R23: AAC in force whose laboratory committed to file an AAP and has not yet got one, earliest deadline first;
+    with `jours`, only those overdue or due within that many days."""
+    acces = AccesDerogatoire.objects.filter(
+        type_acces=TypeAcces.AAC,
+        etat=EtatAcces.EN_COURS,
+        engagement_aap=True,
+        date_limite_depot_aap__isnull=False,
+    ).filter(_sans_aap())
+    if jours is not None:
+        acces = acces.filter(date_limite_depot_aap__lte=aujourd_hui + datetime.timedelta(days=jours))
+    return (
+        acces.select_related("specialite__titulaire", "specialite__exploitant")
+        .annotate(
+            en_retard=ExpressionWrapper(Q(date_limite_depot_aap__lt=aujourd_hui), output_field=BooleanField()),
+            demandes_en_attente=Count(
+                "demandes_prolongation",
+                filter=Q(demandes_prolongation__statut=StatutDemandeProlongation.DEPOSEE),
+                distinct=True,
+            ),
+            nombre_prolongations=Count("prolongations", distinct=True),
+        )
+        .order_by("date_limite_depot_aap", "id")
+    )
+
+
+def _cpc_a_echeance(aujourd_hui: datetime.date) -> Q:
+    from .regles import ajouter_mois
+
+    return Q(
+        type_acces=TypeAcces.CPC,
+        etat=EtatAcces.EN_COURS,
+        etape_cpc=EtapeCPC.PUBLIE,
+        date_fin__lte=ajouter_mois(aujourd_hui, MOIS_ALERTE_CPC),
+    )
+
+
+def cpc_liste(
+    *, aujourd_hui: datetime.date, etape: str | None = None, a_echeance: bool = False, termines: bool = False
+) -> QuerySet[AccesDerogatoire]:
+    """CPC of the référentiel for the back-office: drafts, sent to the holder, published (R38-R40)."""
+    acces = AccesDerogatoire.objects.filter(type_acces=TypeAcces.CPC)
+    if not termines:
+        acces = acces.exclude(etat=EtatAcces.TERMINE)
+    if etape:
+        acces = acces.filter(etape_cpc=etape)
+    if a_echeance:
+        acces = acces.filter(_cpc_a_echeance(aujourd_hui))
+    return (
+        acces.select_related("specialite__titulaire", "specialite__exploitant")
+        .prefetch_related(Prefetch("signalements", queryset=Signalement.objects.order_by("-date_signalement")))
+        .annotate(
+            a_echeance=ExpressionWrapper(_cpc_a_echeance(aujourd_hui), output_field=BooleanField()),
+            nombre_renouvellements=Count("renouvellements_cpc"),
+        )
+        .order_by("etat", Coalesce("date_fin", Value(datetime.date.max)), "id")
+    )
+
+
+def cpc_de_gestion(*, pk: int) -> AccesDerogatoire | None:
+    return (
+        AccesDerogatoire.objects.filter(pk=pk, type_acces=TypeAcces.CPC)
+        .select_related("specialite__titulaire", "specialite__exploitant")
+        .prefetch_related("signalements", "renouvellements_cpc", "indications")
+        .first()
+    )
+
+
+def signalements_liste(*, origine: str | None = None, sans_cpc: bool = False) -> QuerySet[Signalement]:
+    """R39: the signalements received, most recent first, with the CPC each one led to."""
+    signalements = Signalement.objects.all()
+    if origine:
+        signalements = signalements.filter(origine=origine)
+    if sans_cpc:
+        signalements = signalements.filter(cpc__isnull=True)
+    return signalements.select_related("specialite", "substance", "cpc", "enregistre_par").order_by(
+        "-date_signalement", "-id"
+    )
+
+
+def rapports_liste(
+    *, aujourd_hui: datetime.date, statut: str | None = None, en_retard: bool = False, texte: str = ""
+) -> QuerySet[RapportPeriodique]:
+    """R34-R35: the periodic reports by state, the overdue ones (due, not received) flagged `en_retard`."""
+    rapports = RapportPeriodique.objects.all()
+    if statut:
+        rapports = rapports.filter(statut=statut)
+    retard = Q(statut=StatutRapport.ATTENDU, date_echeance__lt=aujourd_hui)
+    if en_retard:
+        rapports = rapports.filter(retard)
+    if texte.strip():
+        rapports = rapports.filter(acces__specialite__nom__unaccent__icontains=texte.strip()[:200])
+    return (
+        rapports.select_related("acces__specialite__titulaire", "acces__specialite__exploitant", "depose_par")
+        .annotate(en_retard=ExpressionWrapper(retard, output_field=BooleanField()))
+        .order_by(
+            Case(
+                When(statut=StatutRapport.ATTENDU, then=Value(1)),
+                When(statut=StatutRapport.VALIDE, then=Value(2)),
+                default=Value(0),
+            ),
+            "date_echeance",
+            "id",
+        )
+    )
+
+
+def rapport_de_gestion(*, pk: int) -> RapportPeriodique | None:
+    return RapportPeriodique.objects.select_related("acces__specialite", "depose_par").filter(pk=pk).first()
+
+
+def prolongations_en_attente() -> QuerySet[DemandeProlongation]:
+    return (
+        DemandeProlongation.objects.filter(statut=StatutDemandeProlongation.DEPOSEE)
+        .select_related("acces__specialite", "laboratoire", "demandee_par")
+        .order_by("demandee_le", "id")
+    )
+
+
+def declarations_en_attente() -> QuerySet[DeclarationChangementTitulaire]:
+    return (
+        DeclarationChangementTitulaire.objects.filter(statut=StatutDeclarationTitulaire.DEPOSEE)
+        .select_related("specialite__titulaire", "specialite__exploitant", "laboratoire", "declaree_par")
+        .order_by("declaree_le", "id")
+    )
+
+
+def propositions_put_en_attente() -> QuerySet[PUT]:
+    """R32: laboratories' PUT proposals the ANSM has not validated yet."""
+    return (
+        PUT.objects.filter(est_proposition=True)
+        .select_related("acces__specialite", "propose_par")
+        .order_by(Coalesce("propose_le", Value(datetime.datetime.min.replace(tzinfo=datetime.UTC))), "id")
+    )
+
+
+def tableau_de_bord_referentiel(*, aujourd_hui: datetime.date) -> dict[str, int]:
+    """The référentiel's figures of the ANSM dashboard, in three queries whatever the size of the tables."""
+    echeance_aap = aujourd_hui + datetime.timedelta(days=JOURS_ALERTE_ENGAGEMENT_AAP)
+    engagements = Q(
+        type_acces=TypeAcces.AAC, etat=EtatAcces.EN_COURS, engagement_aap=True, date_limite_depot_aap__isnull=False
+    )
+    acces = (
+        AccesDerogatoire.objects.filter(engagements | Q(type_acces=TypeAcces.CPC, etat=EtatAcces.EN_COURS))
+        .annotate(sans_aap=_sans_aap())
+        .aggregate(
+            engagements_en_retard=Count(
+                "id", filter=engagements & Q(sans_aap=True, date_limite_depot_aap__lt=aujourd_hui)
+            ),
+            engagements_a_echeance=Count(
+                "id",
+                filter=engagements
+                & Q(sans_aap=True, date_limite_depot_aap__gte=aujourd_hui, date_limite_depot_aap__lte=echeance_aap),
+            ),
+            cpc_a_echeance=Count("id", filter=_cpc_a_echeance(aujourd_hui)),
+            cpc_en_projet=Count(
+                "id",
+                filter=Q(type_acces=TypeAcces.CPC, etape_cpc__in=[EtapeCPC.BROUILLON, EtapeCPC.TRANSMIS_TITULAIRE]),
+            ),
+        )
+    )
+    rapports = RapportPeriodique.objects.exclude(statut=StatutRapport.VALIDE).aggregate(
+        rapports_en_retard=Count("id", filter=Q(statut=StatutRapport.ATTENDU, date_echeance__lt=aujourd_hui)),
+        rapports_a_echeance=Count(
+            "id",
+            filter=Q(
+                statut=StatutRapport.ATTENDU,
+                date_echeance__gte=aujourd_hui,
+                date_echeance__lte=aujourd_hui + datetime.timedelta(days=JOURS_ALERTE_RAPPORT),
+            ),
+        ),
+        rapports_a_evaluer=Count("id", filter=Q(statut__in=[StatutRapport.RECU, StatutRapport.EN_EVALUATION])),
+    )
+    laboratoires = (
+        DemandeProlongation.objects.filter(statut=StatutDemandeProlongation.DEPOSEE)
+        .values("id")
+        .annotate(nature=Value("prolongations"))
+        .union(
+            DeclarationChangementTitulaire.objects.filter(statut=StatutDeclarationTitulaire.DEPOSEE)
+            .values("id")
+            .annotate(nature=Value("declarations")),
+            PUT.objects.filter(est_proposition=True).values("id").annotate(nature=Value("propositions")),
+            all=True,
+        )
+    )
+    en_attente = {"prolongations": 0, "declarations": 0, "propositions": 0}
+    for ligne in laboratoires:
+        en_attente[ligne["nature"]] += 1
+    return {
+        **acces,
+        **rapports,
+        "prolongations_en_attente": en_attente["prolongations"],
+        "declarations_en_attente": en_attente["declarations"],
+        "propositions_en_attente": en_attente["propositions"],
+        "demandes_laboratoires": sum(en_attente.values()),
+    }
+
+
+# --- The laboratory space: its own products only, and never patient data ---------------------------------------
+
+
+def _acces_vus_par_laboratoire() -> QuerySet[AccesDerogatoire]:
+    """A CPC in draft is the ANSM's internal work; the holder sees it once sent for comments (R40)."""
+    return AccesDerogatoire.objects.exclude(type_acces=TypeAcces.CPC, etape_cpc=EtapeCPC.BROUILLON)
+
+
+def _nombre_aac_octroyees() -> Subquery:
+    """How many AAC were granted for the spécialité: a COUNT, never a row of a request (no patient data)."""
+    from demandes.enums import StatutDemande
+    from demandes.models import DemandeAAC
+
+    octroyees = (
+        DemandeAAC.objects.filter(
+            specialite=OuterRef("pk"), statut__in=[StatutDemande.OCTROYEE, StatutDemande.EXPIREE]
+        )
+        .order_by()
+        .values("specialite")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(octroyees), Value(0))
+
+
+def specialites_du_laboratoire(*, laboratoire: Laboratoire) -> QuerySet[Specialite]:
+    """The products of a laboratory, titulaire or exploitant (R29), with their statuses and their AAC count."""
+    return (
+        Specialite.objects.filter(Q(titulaire=laboratoire) | Q(exploitant=laboratoire))
+        .defer("document_recherche", "texte_recherche")
+        .select_related("titulaire", "exploitant")
+        .prefetch_related(
+            Prefetch(
+                "acces",
+                queryset=_acces_vus_par_laboratoire().only(
+                    "id", "specialite_id", "type_acces", "etat", "etape_cpc", "date_debut", "date_fin"
+                ),
+                to_attr="acces_liste",
+            )
+        )
+        .annotate(nombre_aac=_nombre_aac_octroyees())
+        .order_by("nom", "id")
+    )
+
+
+def specialite_du_laboratoire(*, laboratoire: Laboratoire, pk: int) -> Specialite | None:
+    """One product of the laboratory with what its page shows; None for anyone else's (a 404, not a 403)."""
+    acces = (
+        _acces_vus_par_laboratoire()
+        .prefetch_related(
+            Prefetch("indications", queryset=Indication.objects.prefetch_related("criteres")),
+            Prefetch("puts", queryset=PUT.objects.order_by("-id")),
+            Prefetch("rapports", queryset=RapportPeriodique.objects.order_by("date_echeance", "id")),
+            "prolongations",
+            Prefetch("demandes_prolongation", queryset=DemandeProlongation.objects.order_by("-demandee_le")),
+        )
+        .order_by("etat", Coalesce("date_debut", Value(datetime.date.max)).desc(), "-id")
+    )
+    return (
+        specialites_du_laboratoire(laboratoire=laboratoire)
+        .filter(pk=pk)
+        .prefetch_related(
+            Prefetch("acces", queryset=acces),
+            Prefetch("compositions", queryset=Composition.objects.select_related("substance").order_by("id")),
+            Prefetch(
+                "declarations_titulaire",
+                queryset=DeclarationChangementTitulaire.objects.filter(laboratoire=laboratoire).order_by(
+                    "-declaree_le"
+                ),
+            ),
+        )
+        .first()
+    )
+
+
+def rapports_du_laboratoire(*, laboratoire: Laboratoire) -> QuerySet[RapportPeriodique]:
+    """R34: the reports a laboratory owes or sent for its products, earliest due first."""
+    return (
+        RapportPeriodique.objects.filter(
+            Q(acces__specialite__titulaire=laboratoire) | Q(acces__specialite__exploitant=laboratoire)
+        )
+        .select_related("acces__specialite")
+        .order_by("date_echeance", "id")
+    )
+
+
+def acces_du_laboratoire(*, laboratoire: Laboratoire, pk: int) -> AccesDerogatoire | None:
+    """A status of one of the laboratory's products, or None (someone else's product is a 404)."""
+    return (
+        _acces_vus_par_laboratoire()
+        .filter(pk=pk)
+        .filter(Q(specialite__titulaire=laboratoire) | Q(specialite__exploitant=laboratoire))
+        .select_related("specialite")
+        .first()
+    )
+
+
+def rapport_du_laboratoire(*, laboratoire: Laboratoire, pk: int) -> RapportPeriodique | None:
+    return rapports_du_laboratoire(laboratoire=laboratoire).filter(pk=pk).first()

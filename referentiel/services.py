@@ -17,6 +17,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Sum
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -27,9 +28,13 @@ from .documents import nom_de_fichier, verifier_fichier
 from .enums import (
     TYPE_SUCCESSEUR,
     TYPES_HISTORIQUES,
+    EtapeCPC,
     EtatAcces,
+    OrigineSignalement,
     PhaseAAP,
     StatutAMM,
+    StatutDeclarationTitulaire,
+    StatutDemandeProlongation,
     StatutRapport,
     TypeAcces,
     TypeDocument,
@@ -41,12 +46,16 @@ from .models import (
     AccesDerogatoire,
     Composition,
     CritereOctroi,
+    DeclarationChangementTitulaire,
+    DemandeProlongation,
     Document,
     HistoriqueFiche,
     Indication,
     Laboratoire,
     ProlongationEngagementAAP,
     RapportPeriodique,
+    RenouvellementCPC,
+    Signalement,
     Specialite,
     Substance,
 )
@@ -1276,3 +1285,628 @@ def rapport_publier_resume(*, rapport: RapportPeriodique, par=None) -> RapportPe
         apres={"resume_publie_le": _json(rapport.resume_publie_le)},
     )
     return rapport
+
+
+# --- Back-office and laboratory space (issue 5) ------------------------------------------------------------------
+# CPC life (R38-R40), signalements (R39), the laboratories' proposals, reports, extension requests and changes of
+# rights holder (R23, R29, R32, R34). Each write locks the spécialité's row first, like every service above, reuses
+# their validation (`_valider_acces`, `_valider_put`, the report transitions) and appends one history row.
+
+# R40: a CPC is drafted, sent to the holder for comments with its planned date, then published; a published CPC is
+# renewed for a new 3-year term or ends (R38).
+TRANSITIONS_CPC = {
+    EtapeCPC.BROUILLON: {EtapeCPC.TRANSMIS_TITULAIRE},
+    EtapeCPC.TRANSMIS_TITULAIRE: {EtapeCPC.PUBLIE},
+    EtapeCPC.PUBLIE: set(),
+}
+
+
+def _notifier_laboratoires(laboratoires, *, sujet: str, gabarit: str, contexte: dict) -> list[str]:
+    """Queue one email per address of these laboratories (contact address and active laboratory accounts).
+
+    The outbox row is written in the caller's transaction and sent after commit: a rolled-back transition tells
+    nobody. Returns the addresses, for the history row.
+    """
+    from comptes.services import notification_creer
+
+    from .selectors import laboratoires_destinataires
+
+    destinataires = laboratoires_destinataires(laboratoires)
+    corps = render_to_string(gabarit, contexte)
+    for adresse in destinataires:
+        notification_creer(destinataire=adresse, sujet=sujet, corps=corps)
+    return destinataires
+
+
+def _verrouiller_acces(acces: AccesDerogatoire) -> tuple[Specialite, AccesDerogatoire]:
+    specialite = _verrouiller(acces.specialite_id)
+    return specialite, AccesDerogatoire.objects.select_related("specialite").get(pk=acces.pk)
+
+
+def _exiger_cpc(acces: AccesDerogatoire, vers: str | None = None) -> None:
+    if acces.type_acces != TypeAcces.CPC:
+        raise ReferentielError("Cette opération concerne un cadre de prescription compassionnelle (CPC).", "R38")
+    if acces.etat == EtatAcces.TERMINE:
+        raise ReferentielError("Ce CPC est terminé : encadrez à nouveau la prescription par un nouveau CPC.", "R38")
+    if vers is not None:
+        etape = acces.etape_cpc or EtapeCPC.BROUILLON
+        if vers not in TRANSITIONS_CPC[EtapeCPC(etape)]:
+            raise ReferentielError(
+                f"Un CPC à l'étape « {EtapeCPC(etape).label} » ne peut pas passer à « {EtapeCPC(vers).label} ».",
+                "R40",
+            )
+
+
+def _ecrire_acces(specialite: Specialite, acces: AccesDerogatoire, champs: dict) -> tuple[dict, dict]:
+    """Set fields on a status under the same validation as acces_modifier; returns (before, after)."""
+    avant, apres = _appliquer(acces, champs, CHAMPS_ACCES)
+    _valider_acces(acces, specialite)
+    acces.mis_a_jour_le = timezone.now()
+    _enregistrer(acces)
+    return avant, apres
+
+
+def _laboratoires_du_cpc(specialite: Specialite) -> list[Laboratoire]:
+    """R40, R41: the AMM holder and the exploitant hear about the CPC."""
+    return [lab for lab in (specialite.titulaire, specialite.exploitant) if lab is not None]
+
+
+@transaction.atomic
+def signalement_creer(
+    *,
+    origine: str,
+    organisation: str,
+    situation: str,
+    par=None,
+    date_signalement: datetime.date | None = None,
+    specialite: Specialite | None = None,
+    substance: Substance | None = None,
+) -> Signalement:
+    """R39: record a situation reported to the ANSM, with its source, that may lead to a CPC."""
+    _verifier_ansm(par)
+    if origine not in OrigineSignalement.values:
+        raise ReferentielError(
+            "Un signalement provient de l'Institut national du cancer, d'un centre de référence ou de compétence "
+            "maladies rares, d'un conseil national professionnel, d'une association de patients agréée, ou de "
+            "l'ANSM elle-même : choisissez sa source.",
+            "R39",
+            champ="origine",
+        )
+    organisation = _texte_obligatoire(organisation, "Indiquez l'organisme qui signale la situation.", "organisation")
+    situation = _texte_obligatoire(situation, "Décrivez la situation signalée.", "situation")
+    if specialite is None and substance is None:
+        raise ReferentielError("Désignez la spécialité ou la substance concernée.", "R39", champ="specialite")
+    date_signalement = date_signalement or timezone.localdate()
+    if date_signalement > timezone.localdate():
+        raise ReferentielError("La date du signalement ne peut pas être future.", champ="date_signalement")
+    if specialite is not None:
+        specialite = _verrouiller(specialite.pk)
+    signalement = Signalement(
+        origine=origine,
+        organisation=organisation,
+        situation=situation,
+        date_signalement=date_signalement,
+        specialite=specialite,
+        substance=substance,
+        enregistre_par=par,
+    )
+    _enregistrer(signalement)
+    if specialite is not None:
+        _fiche_modifiee(
+            specialite=specialite,
+            par=par,
+            action="Signalement enregistré",
+            objet=str(signalement),
+            apres={
+                "origine": signalement.origine,
+                "organisation": organisation,
+                "date_signalement": _json(date_signalement),
+            },
+        )
+    return signalement
+
+
+@transaction.atomic
+def cpc_creer(
+    *,
+    specialite: Specialite,
+    par=None,
+    signalement: Signalement | None = None,
+    origine_signalement: str = "",
+    conditions_utilisation: str = "",
+) -> AccesDerogatoire:
+    """R38-R39: draft a CPC for a medicine with an AMM, from a signalement (whose source it keeps) or not."""
+    _verifier_ansm(par)
+    specialite = _verrouiller(specialite.pk)
+    if signalement is not None:
+        signalement = Signalement.objects.select_for_update().get(pk=signalement.pk)
+        if signalement.cpc_id is not None:
+            raise ReferentielError("Ce signalement a déjà donné lieu à un CPC.", "R39", champ="signalement")
+        if signalement.specialite_id not in (None, specialite.pk):
+            raise ReferentielError("Ce signalement concerne une autre spécialité.", "R39", champ="signalement")
+        if (
+            signalement.substance_id
+            and not specialite.compositions.filter(substance_id=signalement.substance_id).exists()
+        ):
+            raise ReferentielError(
+                f"Ce signalement concerne la substance {signalement.substance}, absente de cette spécialité.",
+                "R39",
+                champ="signalement",
+            )
+        origine_signalement = signalement.origine
+    if not origine_signalement:
+        raise ReferentielError(
+            "Indiquez l'origine du signalement qui conduit à ce CPC.", "R39", champ="origine_signalement"
+        )
+    acces = acces_creer(
+        specialite=specialite,
+        type_acces=TypeAcces.CPC,
+        par=par,
+        etape_cpc=EtapeCPC.BROUILLON,
+        origine_signalement=origine_signalement,
+        conditions_utilisation=conditions_utilisation,
+    )
+    if signalement is not None:
+        signalement.cpc = acces
+        signalement.save(update_fields=["cpc"])
+        _fiche_modifiee(
+            specialite=specialite,
+            par=par,
+            action="CPC issu d'un signalement",
+            objet=str(signalement),
+            apres={"cpc": str(acces), "origine": signalement.origine, "organisation": signalement.organisation},
+        )
+    return acces
+
+
+@transaction.atomic
+def cpc_transmettre_titulaire(
+    *, acces: AccesDerogatoire, date_entree_vigueur_prevue: datetime.date, par=None
+) -> AccesDerogatoire:
+    """R40: send the draft CPC (and its PUT-SP) to the AMM holder / exploitant for comments, with the planned date
+    of entry into force; they are told by email."""
+    _verifier_ansm(par)
+    specialite, acces = _verrouiller_acces(acces)
+    _exiger_cpc(acces, EtapeCPC.TRANSMIS_TITULAIRE)
+    if date_entree_vigueur_prevue is None or date_entree_vigueur_prevue < timezone.localdate():
+        raise ReferentielError(
+            "Indiquez la date d'entrée en vigueur prévue, à venir : le titulaire formule ses observations avant.",
+            "R40",
+            champ="date_entree_vigueur_prevue",
+        )
+    laboratoires = _laboratoires_du_cpc(specialite)
+    if not laboratoires:
+        raise ReferentielError(
+            "Le projet de CPC est transmis au titulaire de l'AMM ou à l'exploitant : enregistrez-le d'abord sur la "
+            "fiche.",
+            "R40",
+        )
+    avant, apres = _ecrire_acces(
+        specialite,
+        acces,
+        {"etape_cpc": EtapeCPC.TRANSMIS_TITULAIRE, "date_entree_vigueur_prevue": date_entree_vigueur_prevue},
+    )
+    apres["destinataires"] = _notifier_laboratoires(
+        laboratoires,
+        sujet=f"Projet de CPC pour {specialite.nom} : vos observations",
+        gabarit="gestion/emails/cpc_transmis.txt",
+        contexte={"specialite": specialite, "acces": acces},
+    )
+    _fiche_modifiee(
+        specialite=specialite,
+        par=par,
+        action="Projet de CPC transmis au titulaire pour observations",
+        objet=str(acces),
+        avant=avant,
+        apres=apres,
+    )
+    return acces
+
+
+@transaction.atomic
+def cpc_publier(*, acces: AccesDerogatoire, par=None, date_debut: datetime.date | None = None) -> AccesDerogatoire:
+    """R38, R40: publish the CPC for 3 years from its entry into force; the holder / exploitant is told."""
+    _verifier_ansm(par)
+    specialite, acces = _verrouiller_acces(acces)
+    _exiger_cpc(acces, EtapeCPC.PUBLIE)
+    date_debut = date_debut or acces.date_entree_vigueur_prevue or timezone.localdate()
+    avant, apres = _ecrire_acces(
+        specialite,
+        acces,
+        {
+            "etape_cpc": EtapeCPC.PUBLIE,
+            "etat": EtatAcces.EN_COURS,
+            "date_debut": date_debut,
+            "date_fin": regles.ajouter_ans(date_debut, regles.DUREE_CPC_ANS),
+        },
+    )
+    apres["destinataires"] = _notifier_laboratoires(
+        _laboratoires_du_cpc(specialite),
+        sujet=f"CPC publié pour {specialite.nom}",
+        gabarit="gestion/emails/cpc_publie.txt",
+        contexte={"specialite": specialite, "acces": acces},
+    )
+    _fiche_modifiee(
+        specialite=specialite, par=par, action="Publication du CPC", objet=str(acces), avant=avant, apres=apres
+    )
+    return acces
+
+
+@transaction.atomic
+def cpc_renouveler(*, acces: AccesDerogatoire, par=None, date_debut: datetime.date | None = None) -> RenouvellementCPC:
+    """R38: renew a published CPC for a new 3-year term, starting today at the latest and with no gap."""
+    _verifier_ansm(par)
+    specialite, acces = _verrouiller_acces(acces)
+    _exiger_cpc(acces)
+    if acces.etape_cpc != EtapeCPC.PUBLIE or not acces.date_debut or not acces.date_fin:
+        raise ReferentielError("Seul un CPC publié, avec ses dates, se renouvelle.", "R38")
+    aujourd_hui = timezone.localdate()
+    date_debut = date_debut or aujourd_hui
+    lendemain_fin = acces.date_fin + datetime.timedelta(days=1)
+    if lendemain_fin < aujourd_hui and date_debut > lendemain_fin:
+        raise ReferentielError(
+            f"Ce CPC a pris fin le {acces.date_fin:%d/%m/%Y} : un CPC échu ne se renouvelle pas, il est terminé ; "
+            "encadrez à nouveau la prescription par un nouveau CPC.",
+            "R38",
+            champ="date_debut",
+        )
+    if not acces.date_debut < date_debut <= min(aujourd_hui, lendemain_fin):
+        raise ReferentielError(
+            f"La nouvelle période commence après le {acces.date_debut:%d/%m/%Y}, au plus tard aujourd'hui et sans "
+            f"interruption, soit au plus tard le {min(aujourd_hui, lendemain_fin):%d/%m/%Y}.",
+            "R38",
+            champ="date_debut",
+        )
+    renouvellement = RenouvellementCPC(
+        acces=acces,
+        debut_precedent=acces.date_debut,
+        fin_precedente=acces.date_fin,
+        debut=date_debut,
+        fin=regles.ajouter_ans(date_debut, regles.DUREE_CPC_ANS),
+        decide_par=par,
+    )
+    avant, apres = _ecrire_acces(
+        specialite, acces, {"date_debut": renouvellement.debut, "date_fin": renouvellement.fin}
+    )
+    _enregistrer(renouvellement)
+    apres["destinataires"] = _notifier_laboratoires(
+        _laboratoires_du_cpc(specialite),
+        sujet=f"CPC renouvelé pour {specialite.nom}",
+        gabarit="gestion/emails/cpc_renouvele.txt",
+        contexte={"specialite": specialite, "acces": acces},
+    )
+    _fiche_modifiee(
+        specialite=specialite,
+        par=par,
+        action="Renouvellement du CPC pour 3 ans",
+        objet=str(acces),
+        avant=avant,
+        apres=apres,
+    )
+    return renouvellement
+
+
+@transaction.atomic
+def cpc_terminer(*, acces: AccesDerogatoire, par=None, date_fin: datetime.date | None = None) -> AccesDerogatoire:
+    """R38: end a CPC that was not renewed, on its 3-year term (or earlier, when the ANSM stops it)."""
+    _verifier_ansm(par)
+    specialite, acces = _verrouiller_acces(acces)
+    _exiger_cpc(acces)
+    aujourd_hui = timezone.localdate()
+    if date_fin is None:
+        date_fin = acces.date_fin if acces.date_fin and acces.date_fin <= aujourd_hui else aujourd_hui
+    if date_fin > aujourd_hui:
+        raise ReferentielError("Un CPC prend fin à son terme ou aujourd'hui, pas à une date future.", champ="date_fin")
+    if acces.date_fin and date_fin > acces.date_fin:
+        raise ReferentielError(
+            f"Ce CPC arrive à son terme le {acces.date_fin:%d/%m/%Y} : renouvelez-le pour le prolonger.",
+            "R38",
+            champ="date_fin",
+        )
+    champs = {"etat": EtatAcces.TERMINE, "date_fin": date_fin}
+    if acces.date_debut and date_fin < acces.date_debut:
+        champs["date_debut"] = date_fin  # a CPC withdrawn before its planned entry into force
+    avant, apres = _ecrire_acces(specialite, acces, champs)
+    if acces.etape_cpc == EtapeCPC.PUBLIE:
+        apres["destinataires"] = _notifier_laboratoires(
+            _laboratoires_du_cpc(specialite),
+            sujet=f"Fin du CPC pour {specialite.nom}",
+            gabarit="gestion/emails/cpc_termine.txt",
+            contexte={"specialite": specialite, "acces": acces},
+        )
+    _fiche_modifiee(specialite=specialite, par=par, action="Fin du CPC", objet=str(acces), avant=avant, apres=apres)
+    return acces
+
+
+# --- The laboratory's own actions (R23, R29, R32, R34) ---------------------------------------------------------
+
+
+def _verifier_laboratoire_du_produit(par, specialite: Specialite) -> None:
+    """Only a laboratory account of the titulaire or the exploitant acts for the product."""
+    if par is None or par.role != Role.LABORATOIRE or not par.laboratoire_id:
+        raise ReferentielError("Seul le laboratoire titulaire ou exploitant du produit fait cette démarche.")
+    _verifier_ansm_ou_laboratoire(par, specialite)
+
+
+def _stocker_fichier(objet: models.Model, fichier, titre: str) -> str:
+    """Check a file by content (documents.verifier_fichier) and attach it to objet; returns the stored name."""
+    if not isinstance(fichier, File):
+        fichier = File(fichier, name=getattr(fichier, "name", None) or titre)
+    verifie = verifier_fichier(fichier)
+    fichier.seek(0)
+    objet.fichier.save(nom_de_fichier(titre, verifie), fichier, save=False)
+    objet.type_mime, objet.taille = verifie.type_mime, verifie.taille
+    return objet.fichier.name
+
+
+@transaction.atomic
+def put_proposer(*, acces: AccesDerogatoire, fichier, par, version: str, **champs) -> PUT:
+    """R32: the laboratory proposes its PUT (PUT-SP, or PUT-RD for an AAP) with the draft protocol; the ANSM
+    validates it later. The proposal and its file stay private until then."""
+    specialite = Specialite.objects.get(pk=acces.specialite_id)
+    _verifier_laboratoire_du_produit(par, specialite)
+    type_put = TypePUT.PUT_RD if acces.type_acces in TYPES_AAP else TypePUT.PUT_SP
+    put = put_creer(acces=acces, type_put=type_put, par=par, version=version, est_proposition=True, **champs)
+    nom_stocke = None
+    try:
+        nom_stocke = _stocker_fichier(put, fichier, f"proposition-{type_put}-v{put.version}")
+        put.propose_par, put.propose_le = par, timezone.now()
+        put.save(update_fields=["fichier", "type_mime", "taille", "propose_par", "propose_le"])
+    except BaseException:
+        if nom_stocke:
+            default_storage.delete(nom_stocke)
+        raise
+    return put
+
+
+@transaction.atomic
+def put_valider_proposition(
+    *, put: PUT, par=None, date_validation: datetime.date | None = None, crpv: str | None = None
+) -> PUT:
+    """R32: the ANSM validates a laboratory's PUT proposal; it becomes the published protocol of the status."""
+    _verifier_ansm(par)
+    put = PUT.objects.select_related("acces").get(pk=put.pk)
+    if not put.est_proposition:
+        raise ReferentielError("Ce PUT est déjà validé.", "R32")
+    champs = {"est_proposition": False, "date_validation": date_validation or timezone.localdate()}
+    if crpv is not None:
+        champs["crpv"] = crpv
+    return put_modifier(put=put, par=par, **champs)
+
+
+@transaction.atomic
+def rapport_deposer(*, rapport: RapportPeriodique, fichier, par) -> RapportPeriodique:
+    """R34: the laboratory submits its periodic synthesis report for a due period: the file, then « reçu »."""
+    rapport = rapport_recevoir(rapport=rapport, par=par)
+    nom_stocke = None
+    try:
+        nom_stocke = _stocker_fichier(
+            rapport, fichier, f"rapport-{rapport.periode_debut:%Y%m}-{rapport.periode_fin:%Y%m}"
+        )
+        rapport.depose_par, rapport.depose_le = par, timezone.now()
+        rapport.save(update_fields=["fichier", "type_mime", "taille", "depose_par", "depose_le"])
+    except BaseException:
+        if nom_stocke:
+            default_storage.delete(nom_stocke)
+        raise
+    return rapport
+
+
+def _verifier_delai_prolongeable(acces: AccesDerogatoire, duree_mois) -> int:
+    """R23: what acces_prolonger_delai_aap will check, told to the laboratory when it asks rather than later."""
+    if acces.type_acces != TypeAcces.AAC or not acces.engagement_aap or not acces.date_premiere_aac:
+        raise ReferentielError(
+            "Seul un AAC dont le laboratoire s'est engagé à déposer une AAP a un délai à prolonger.", "R23"
+        )
+    try:
+        duree_mois = int(duree_mois)
+    except (TypeError, ValueError):
+        duree_mois = 0
+    if not 1 <= duree_mois <= regles.PROLONGATION_AAP_MAX_MOIS:
+        raise ReferentielError(
+            "Une prolongation du délai de dépôt de l'AAP dure de 1 à 6 mois au plus.", "R23", champ="duree_mois"
+        )
+    return duree_mois
+
+
+@transaction.atomic
+def prolongation_demander(*, acces: AccesDerogatoire, duree_mois: int, motif: str, par) -> DemandeProlongation:
+    """R23: the laboratory's motivated request to extend its AAP filing deadline by at most 6 months."""
+    specialite, acces = _verrouiller_acces(acces)
+    _verifier_laboratoire_du_produit(par, specialite)
+    duree_mois = _verifier_delai_prolongeable(acces, duree_mois)
+    motif = _texte_obligatoire(
+        motif, "La prolongation est accordée sur demande motivée : expliquez pourquoi le délai ne suffit pas.", "motif"
+    )
+    demande = DemandeProlongation(
+        acces=acces, laboratoire_id=par.laboratoire_id, duree_mois=duree_mois, motif=motif, demandee_par=par
+    )
+    _enregistrer(demande)
+    _fiche_modifiee(
+        specialite=specialite,
+        par=par,
+        action="Demande de prolongation du délai de dépôt de l'AAP",
+        objet=str(acces),
+        apres={"duree_mois": duree_mois, "motif": motif, "date_limite_depot_aap": _json(acces.date_limite_depot_aap)},
+    )
+    return demande
+
+
+def _verrouiller_demande_prolongation(demande: DemandeProlongation) -> tuple[Specialite, DemandeProlongation]:
+    specialite = _verrouiller(
+        DemandeProlongation.objects.values_list("acces__specialite_id", flat=True).get(pk=demande.pk)
+    )
+    demande = DemandeProlongation.objects.select_for_update().select_related("acces", "laboratoire").get(pk=demande.pk)
+    if demande.statut != StatutDemandeProlongation.DEPOSEE:
+        raise ReferentielError(f"Cette demande est déjà traitée ({demande.get_statut_display().lower()}).", "R23")
+    return specialite, demande
+
+
+@transaction.atomic
+def prolongation_accorder(*, demande: DemandeProlongation, par=None, reponse: str = "") -> DemandeProlongation:
+    """R23: grant a laboratory's extension request: the extension is recorded and the deadline moves."""
+    _verifier_ansm(par)
+    specialite, demande = _verrouiller_demande_prolongation(demande)
+    prolongation = acces_prolonger_delai_aap(
+        acces=demande.acces, duree_mois=demande.duree_mois, motif=demande.motif, par=par
+    )
+    demande.statut = StatutDemandeProlongation.ACCORDEE
+    demande.prolongation = prolongation
+    demande.traitee_par, demande.traitee_le, demande.reponse = par, timezone.now(), (reponse or "").strip()
+    _enregistrer(demande)
+    demande.acces.refresh_from_db(fields=["date_limite_depot_aap"])
+    _notifier_laboratoires(
+        [demande.laboratoire],
+        sujet=f"Prolongation accordée : dépôt de l'AAP de {specialite.nom}",
+        gabarit="gestion/emails/prolongation_traitee.txt",
+        contexte={"specialite": specialite, "demande": demande, "acces": demande.acces},
+    )
+    return demande
+
+
+@transaction.atomic
+def prolongation_refuser(*, demande: DemandeProlongation, motif: str, par=None) -> DemandeProlongation:
+    """R23: refuse a laboratory's extension request, with the reason; the deadline is unchanged."""
+    _verifier_ansm(par)
+    specialite, demande = _verrouiller_demande_prolongation(demande)
+    demande.reponse = _texte_obligatoire(motif, "Motivez le refus de la prolongation.", "motif")
+    demande.statut = StatutDemandeProlongation.REFUSEE
+    demande.traitee_par, demande.traitee_le = par, timezone.now()
+    _enregistrer(demande)
+    _notifier_laboratoires(
+        [demande.laboratoire],
+        sujet=f"Prolongation refusée : dépôt de l'AAP de {specialite.nom}",
+        gabarit="gestion/emails/prolongation_traitee.txt",
+        contexte={"specialite": specialite, "demande": demande, "acces": demande.acces},
+    )
+    _fiche_modifiee(
+        specialite=specialite,
+        par=par,
+        action="Refus de la prolongation du délai de dépôt de l'AAP",
+        objet=str(demande.acces),
+        apres={"duree_mois": demande.duree_mois, "motif_refus": demande.reponse},
+    )
+    return demande
+
+
+@transaction.atomic
+def declaration_titulaire_deposer(
+    *,
+    specialite: Specialite,
+    date_effet: datetime.date,
+    par,
+    nouveau_titulaire: str = "",
+    nouvel_exploitant: str = "",
+    sans_exploitant: bool = False,
+    commentaire: str = "",
+) -> DeclarationChangementTitulaire:
+    """R29: the laboratory reports a change of rights holder (or exploitant) of its product to the ANSM."""
+    specialite = _verrouiller(specialite.pk)
+    _verifier_laboratoire_du_produit(par, specialite)
+    nouveau_titulaire, nouvel_exploitant = (nouveau_titulaire or "").strip(), (nouvel_exploitant or "").strip()
+    if not (nouveau_titulaire or nouvel_exploitant or sans_exploitant):
+        raise ReferentielError(
+            "Indiquez le nouveau titulaire des droits ou le nouvel exploitant.", "R29", champ="nouveau_titulaire"
+        )
+    if nouvel_exploitant and sans_exploitant:
+        raise ReferentielError(
+            "Indiquez un nouvel exploitant ou l'absence d'exploitant, pas les deux.", "R29", champ="nouvel_exploitant"
+        )
+    if date_effet is None:
+        raise ReferentielError("Indiquez la date d'effet du changement.", "R29", champ="date_effet")
+    declaration = DeclarationChangementTitulaire(
+        specialite=specialite,
+        laboratoire_id=par.laboratoire_id,
+        nouveau_titulaire=nouveau_titulaire,
+        nouvel_exploitant=nouvel_exploitant,
+        sans_exploitant=sans_exploitant,
+        date_effet=date_effet,
+        commentaire=(commentaire or "").strip(),
+        declaree_par=par,
+    )
+    _enregistrer(declaration)
+    _fiche_modifiee(
+        specialite=specialite,
+        par=par,
+        action="Déclaration d'un changement de titulaire",
+        objet=specialite.nom,
+        apres={
+            **_instantane(declaration, ("nouveau_titulaire", "nouvel_exploitant", "date_effet")),
+            "sans_exploitant": sans_exploitant,
+        },
+    )
+    return declaration
+
+
+def _verrouiller_declaration(
+    declaration: DeclarationChangementTitulaire,
+) -> tuple[Specialite, DeclarationChangementTitulaire]:
+    specialite = _verrouiller(declaration.specialite_id)
+    declaration = (
+        DeclarationChangementTitulaire.objects.select_for_update().select_related("laboratoire").get(pk=declaration.pk)
+    )
+    if declaration.statut != StatutDeclarationTitulaire.DEPOSEE:
+        raise ReferentielError(f"Cette déclaration est déjà traitée ({declaration.get_statut_display().lower()}).")
+    return specialite, declaration
+
+
+def _laboratoire_nomme(nom: str) -> Laboratoire:
+    """The laboratory of that name (case ignored), created when the référentiel does not know it yet."""
+    existant = Laboratoire.objects.filter(nom__iexact=nom).order_by("pk").first()
+    return existant or Laboratoire.objects.create(nom=nom)
+
+
+@transaction.atomic
+def declaration_titulaire_appliquer(
+    *, declaration: DeclarationChangementTitulaire, par=None, reponse: str = ""
+) -> DeclarationChangementTitulaire:
+    """R29: the ANSM takes a reported change of rights holder into account: the product's titulaire / exploitant
+    change through specialite_modifier (history with before and after)."""
+    _verifier_ansm(par)
+    specialite, declaration = _verrouiller_declaration(declaration)
+    champs = {}
+    if declaration.nouveau_titulaire:
+        champs["titulaire"] = _laboratoire_nomme(declaration.nouveau_titulaire)
+    if declaration.nouvel_exploitant:
+        champs["exploitant"] = _laboratoire_nomme(declaration.nouvel_exploitant)
+    elif declaration.sans_exploitant:
+        champs["exploitant"] = None
+    anciens = _laboratoires_du_cpc(specialite)
+    specialite = specialite_modifier(specialite=specialite, par=par, **champs)
+    declaration.statut = StatutDeclarationTitulaire.APPLIQUEE
+    declaration.traitee_par, declaration.traitee_le, declaration.reponse = par, timezone.now(), (reponse or "").strip()
+    _enregistrer(declaration)
+    _notifier_laboratoires(
+        [declaration.laboratoire, *anciens, *_laboratoires_du_cpc(specialite)],
+        sujet=f"Changement de titulaire pris en compte : {specialite.nom}",
+        gabarit="gestion/emails/declaration_traitee.txt",
+        contexte={"specialite": specialite, "declaration": declaration},
+    )
+    return declaration
+
+
+@transaction.atomic
+def declaration_titulaire_rejeter(
+    *, declaration: DeclarationChangementTitulaire, motif: str, par=None
+) -> DeclarationChangementTitulaire:
+    """R29: reject a reported change (a typo, a change the ANSM cannot confirm), with the reason."""
+    _verifier_ansm(par)
+    specialite, declaration = _verrouiller_declaration(declaration)
+    declaration.reponse = _texte_obligatoire(motif, "Motivez le rejet de la déclaration.", "motif")
+    declaration.statut = StatutDeclarationTitulaire.REJETEE
+    declaration.traitee_par, declaration.traitee_le = par, timezone.now()
+    _enregistrer(declaration)
+    _notifier_laboratoires(
+        [declaration.laboratoire],
+        sujet=f"Déclaration de changement de titulaire rejetée : {specialite.nom}",
+        gabarit="gestion/emails/declaration_traitee.txt",
+        contexte={"specialite": specialite, "declaration": declaration},
+    )
+    _fiche_modifiee(
+        specialite=specialite,
+        par=par,
+        action="Rejet d'une déclaration de changement de titulaire",
+        objet=specialite.nom,
+        apres={"motif_rejet": declaration.reponse},
+    )
+    return declaration

@@ -14,6 +14,8 @@ urlpatterns = [
     path("comptes/", include("comptes.urls")),
     path("referentiel/", include("referentiel.urls")),
     path("demandes/", include("demandes.urls")),
+    path("ansm/", include("config.ansm_urls")),
+    path("laboratoire/", include("referentiel.laboratoire.urls")),
     path("api/", include("config.api_urls")),
     path("admin-technique/", admin.site.urls),
 ]

@@ -1,0 +1,16 @@
+"""/laboratoire/: the laboratory space (namespace "laboratoire"), for its own products only."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "laboratoire"
+
+urlpatterns = [
+    path("", views.espace, name="espace"),
+    path("produits/<int:pk>/", views.produit, name="produit"),
+    path("produits/<int:pk>/changement-titulaire/", views.declarer_changement, name="declarer_changement"),
+    path("statuts/<int:pk>/proposition-put/", views.proposer_put, name="proposer_put"),
+    path("statuts/<int:pk>/prolongation/", views.demander_prolongation, name="demander_prolongation"),
+    path("rapports/<int:pk>/depot/", views.deposer_rapport, name="deposer_rapport"),
+]

@@ -14,6 +14,13 @@ from .validators import initiales_normaliser, valider_initiales
 OUI_NON = [("oui", "Oui"), ("non", "Non")]
 
 
+class RadioSelect(forms.RadioSelect):
+    """Radio buttons in the DSFR markup (input then label in .fr-radio-group). The class keeps Django's name so
+    that django-dsfr recognises the widget ("radioselect") and wraps the group in its fieldset."""
+
+    option_template_name = "demandes/widgets/radio_option.html"
+
+
 class VersionForm(DsfrBaseForm):
     """Every form that writes a request carries the version it was built from (optimistic concurrency)."""
 
@@ -88,7 +95,7 @@ def _champ_specialite(specialites) -> forms.ModelChoiceField:
         queryset=Specialite.objects.filter(pk__in=ids)
         if ids
         else Specialite.objects.filter(publiee=True, acces__type_acces="AAC").distinct(),
-        widget=forms.RadioSelect,
+        widget=RadioSelect,
         label="Spécialité du référentiel",
         error_messages={"required": "Choisissez une spécialité.", "invalid_choice": "Choisissez une spécialité."},
     )
@@ -134,7 +141,7 @@ class IndicationForm(EtapeForm):
 
     AUTRE = "autre"
     champs = ("indication_libre",)
-    choix = forms.ChoiceField(label="Indication", widget=forms.RadioSelect, required=False)
+    choix = forms.ChoiceField(label="Indication", widget=RadioSelect, required=False)
     indication_libre = forms.CharField(
         label="Indication revendiquée",
         required=False,
@@ -208,7 +215,7 @@ class CriteresForm(EtapeForm):
             self.fields[nom] = forms.ChoiceField(
                 label=critere.libelle,
                 choices=OUI_NON,
-                widget=forms.RadioSelect(attrs={"class": "js-critere"}),
+                widget=RadioSelect(attrs={"data-critere": "oui"}),
                 error_messages={"required": "Indiquez si ce critère est rempli (R11)."},
             )
             self.initial[nom] = _bool_vers_oui_non(attestations.get(critere.pk))
@@ -249,7 +256,7 @@ class CriteresForm(EtapeForm):
     "patient_poids_kg",
     "territoire",
     "situation",
-    widgets={"patient_sexe": forms.RadioSelect, "situation": forms.RadioSelect},
+    widgets={"patient_sexe": RadioSelect, "situation": RadioSelect},
     help_texts={
         "patient_initiales": "Initiales du nom et du prénom, par exemple « J.-D. » ou « JD ». Ne saisissez ni nom, ni "
         "date de naissance, ni numéro de sécurité sociale (R43).",
@@ -291,7 +298,7 @@ class PatientForm(EtapeForm):
     "urgence",
     "astreinte_contactee",
     widgets={
-        "urgence": forms.RadioSelect,
+        "urgence": RadioSelect,
         "posologie": forms.Textarea(attrs={"rows": 3}),
         "recherches_commerciales": forms.Textarea(attrs={"rows": 2}),
     },
@@ -317,7 +324,7 @@ class TraitementForm(EtapeForm):
         "declaration_poursuite",
     )
     traitement_differable = forms.ChoiceField(
-        label="Le traitement peut-il être différé ?", choices=OUI_NON, widget=forms.RadioSelect
+        label="Le traitement peut-il être différé ?", choices=OUI_NON, widget=RadioSelect
     )
     donnees_cliniques_periode = forms.CharField(
         label="Données cliniques de la période de traitement écoulée",
@@ -443,7 +450,7 @@ class OctroiForm(VersionForm):
             ("oui", "Oui : prescription, dispensation et administration en établissement"),
             ("non", "Non : inscrit sur la liste de rétrocession"),
         ],
-        widget=forms.RadioSelect,
+        widget=RadioSelect,
         initial="oui",
     )
     restriction_prescripteurs = forms.CharField(
@@ -456,7 +463,7 @@ class OctroiForm(VersionForm):
 
 
 class RefusForm(VersionForm):
-    motif = forms.ChoiceField(label="Motif du refus (R18)", choices=MotifRefus.choices, widget=forms.RadioSelect)
+    motif = forms.ChoiceField(label="Motif du refus (R18)", choices=MotifRefus.choices, widget=RadioSelect)
     motif_texte = forms.CharField(
         label="Précisions sur le motif",
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -80,8 +80,9 @@ def _liste(qs: QuerySet[DemandeAAC]) -> QuerySet[DemandeAAC]:
     )
 
 
-def demandes_du_prescripteur(utilisateur) -> QuerySet[DemandeAAC]:
-    """ "Mes demandes": most recent activity first (index demande_prescripteur)."""
+def demandes_recentes(utilisateur) -> QuerySet[DemandeAAC]:
+    """The visible requests, most recent activity first: "Mes demandes" of a prescriber (index
+    demande_prescripteur) and the API list of any role."""
     return _liste(demandes_visibles_par(utilisateur)).order_by("-modifiee_le", "-id")
 
 

@@ -75,7 +75,7 @@ class DemandeViewSet(
 
     def get_queryset(self):
         if self.action == "list":
-            return selectors.demandes_du_prescripteur(self.request.user)
+            return selectors.demandes_recentes(self.request.user)
         return selectors.demandes_visibles_par(self.request.user)
 
     def get_serializer_class(self):

@@ -68,7 +68,7 @@ def espace(request):
         raise PermissionDenied
     contexte = liste_contexte(
         request,
-        selectors.demandes_du_prescripteur(utilisateur),
+        selectors.demandes_recentes(utilisateur),
         titre="Mes demandes",
         breadcrumb_data={"current": "Mes demandes"},
     )

@@ -10,7 +10,7 @@
     var justification = form.querySelector('[name="justification"]');
     if (!justification) return;
     function maj() {
-      var unNon = form.querySelector('input.js-critere[value="non"]:checked') !== null;
+      var unNon = form.querySelector('input[data-critere][value="non"]:checked') !== null;
       justification.toggleAttribute("required", unNon);
       justification.setAttribute("aria-required", unNon ? "true" : "false");
     }

@@ -92,3 +92,24 @@ def test_deux_onglets_enregistrent_la_meme_etape_le_second_ne_l_ecrase_pas():
     gagnant = "Onglet A" if resultats[0] == "ok" else "Onglet B"
     assert DemandeAAC.objects.get(pk=demande.pk).posologie == gagnant
     assert [r for r in resultats if r != "ok"][0].texte.startswith("La demande a été modifiée entre-temps")
+
+
+def test_un_double_envoi_simultane_avec_la_meme_cle_cree_une_seule_demande():
+    from tests.factories import AccesFactory
+
+    prescripteur = UtilisateurFactory(prescripteur=True)
+    specialite = AccesFactory().specialite
+    crees = []
+
+    def creer():
+        demande, cree = services.demande_creer(
+            par=prescripteur,
+            donnees={"type_medicament": "reference_indication", "specialite": specialite},
+            cle_idempotence="double-clic",
+        )
+        crees.append((demande.pk, cree))
+
+    assert en_parallele(creer, creer) == ["ok", "ok"]
+    assert DemandeAAC.objects.filter(prescripteur=prescripteur).count() == 1
+    assert sorted(c for _, c in crees) == [False, True]
+    assert len({pk for pk, _ in crees}) == 1

@@ -283,7 +283,7 @@ def test_la_page_de_la_demande_montre_le_contenu_l_historique_et_journalise_la_l
     assert '<span class="fr-badge fr-badge--warning" id="statut-demande">Complément demandé</span>' in page
     assert "Merci de préciser les traitements antérieurs." in page
     assert 'data-action="repondre_complement"' in page and 'data-action="octroyer"' not in page
-    assert "<dd>J.-D.</dd>" in page
+    assert re.search(r"<dt>Initiales</dt>\s*<dd>\s*J\.-D\.\s*</dd>", page)
     acces = AccesDonneesPatient.objects.get(demande=demande)
     assert (acces.utilisateur, acces.canal) == (pharmacien, "page")
     sans_inline(page)

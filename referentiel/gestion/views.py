@@ -31,11 +31,9 @@ from ..models import (
 from . import forms
 from .outils import ansm_requis, executer, page_formulaire, paginer, telecharger
 
-ACCUEIL = {"url": "/ansm/", "title": "Espace ANSM"}
-
 
 def _fil(*liens, courant: str) -> dict:
-    return {"links": [ACCUEIL, *liens], "current": courant}
+    return {"links": [{"url": reverse("ansm:tableau_de_bord"), "title": "Espace ANSM"}, *liens], "current": courant}
 
 
 def _lien_specialites() -> dict:

@@ -17,11 +17,12 @@ from ..enums import StatutDemandeProlongation, StatutRapport, TypeAcces
 from ..gestion.outils import laboratoire_requis, page_formulaire
 from . import forms
 
-ESPACE = {"url": "/laboratoire/", "title": "Espace laboratoire"}
-
 
 def _fil(*liens, courant: str) -> dict:
-    return {"links": [ESPACE, *liens], "current": courant}
+    return {
+        "links": [{"url": reverse("laboratoire:espace"), "title": "Espace laboratoire"}, *liens],
+        "current": courant,
+    }
 
 
 def _url_produit(specialite_id: int, ancre: str = "") -> str:
@@ -74,6 +75,11 @@ def _produit(request, pk: int):
 def produit(request, pk: int):
     specialite = _produit(request, pk)
     acces = list(specialite.acces.all())
+    for a in acces:
+        # R23: one pending request at a time (a DB constraint); the button goes while one waits.
+        a.prolongation_en_attente = any(
+            d.statut == StatutDemandeProlongation.DEPOSEE for d in a.demandes_prolongation.all()
+        )
     contexte = {
         "title": specialite.nom,
         "breadcrumb_data": _fil(courant=specialite.nom),
@@ -82,8 +88,6 @@ def produit(request, pk: int):
         "compositions": list(specialite.compositions.all()),
         "declarations": list(specialite.declarations_titulaire.all()),
         "aujourd_hui": timezone.localdate(),
-        "en_attente": StatutDemandeProlongation.DEPOSEE,
-        "type_aac": TypeAcces.AAC,
     }
     return render(request, "laboratoire/produit.html", contexte)
 

@@ -42,3 +42,10 @@ def erreurs_du_formulaire(contenu: str) -> str:
     trouve = re.search(r'<div class="fr-alert fr-alert--error[^"]*"[^>]*>(.*?)</div>', contenu, re.S)
     assert trouve, "aucune erreur de formulaire affichée"
     return html.unescape(re.sub(r"<[^>]+>", " ", trouve.group(1)))
+
+
+def normaliser(contenu: str) -> str:
+    """HTML with its layout whitespace collapsed (templates are formatted by djlint), to compare exact fragments."""
+    import re
+
+    return re.sub(r"\s+<", "<", re.sub(r">\s+", ">", " ".join(contenu.split())))

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from referentiel.models import HistoriqueFiche, RapportPeriodique
 from tests.factories import AccesFactory, RapportFactory
-from tests.gestion.conftest import erreur_du_champ
+from tests.gestion.conftest import erreur_du_champ, normaliser
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def test_the_list_shows_each_state_and_highlights_overdue_reports(client_ansm):
     a_venir = RapportFactory(acces__specialite__nom="A VENIR 1 mg", date_echeance=J(2026, 7, 1))
     recu = RapportFactory(acces__specialite__nom="RECU 1 mg", statut="recu", date_reception=J(2026, 5, 1))
     valide = RapportFactory(acces__specialite__nom="VALIDE 1 mg", publie=True)
-    contenu = client_ansm.get("/ansm/referentiel/rapports/").content.decode()
+    contenu = normaliser(client_ansm.get("/ansm/referentiel/rapports/").content.decode())
     assert f'<tr class="gestion-en-retard" id="rapport-{en_retard.pk}">' in contenu
     assert f'id="rapport-{a_venir.pk}"' in contenu
     assert f'<tr class="gestion-en-retard" id="rapport-{a_venir.pk}">' not in contenu
@@ -63,7 +63,7 @@ def test_r34_r35_a_report_goes_from_due_to_published_resume(client, client_ansm,
     reponse = client_ansm.post(url + "publier/", follow=True)
     rapport.refresh_from_db()
     assert rapport.resume_publie_le == J(2026, 6, 15)
-    assert '<dd id="resume-publie">15/06/2026</dd>' in reponse.content.decode()
+    assert '<dd id="resume-publie">15/06/2026</dd>' in normaliser(reponse.content.decode())
     fiche_publique = client.get(f"/referentiel/{acces.specialite.slug}/").content.decode()
     assert "Aucun signal nouveau ; rapport bénéfice/risque favorable." in fiche_publique
     actions = list(

@@ -476,6 +476,7 @@ def mesurer_listes() -> bool:
         valeur_p95 = p95(durees)
         ok &= valeur_p95 < 50
         print(f"{libelle:<66} {statistics.median(durees):>7.1f}ms {valeur_p95:>7.1f}ms {nb_requetes:>9}")
+    mesurer_sql(cas)
     constant = all(len(v) == 1 for v in requetes_par_page.values())
     print(
         f"Nombre de requêtes SQL par page identique quel que soit le volume : {'oui' if constant else 'NON'} "
@@ -483,6 +484,29 @@ def mesurer_listes() -> bool:
     )
     print(f"Objectif p95 < 50 ms : {'atteint' if ok else 'NON ATTEINT'}")
     return ok and constant
+
+
+def mesurer_sql(cas) -> None:
+    """The lists' own SQL (count + one page of rows through the selectors), without HTTP or templates."""
+    from demandes import selectors
+
+    print(f"\n{'SQL seule (count + page de 20) :':<66} {'médiane':>9} {'p95':>9}")
+    for libelle, utilisateur, url in cas:
+        if utilisateur.role == "prescripteur":
+            requete = selectors.demandes_recentes(utilisateur)
+            if "statut=" in url:
+                requete = requete.filter(statut="octroyee")
+        else:
+            requete = selectors.boite_pui(utilisateur, onglet="toutes" if "toutes" in url else "a_traiter")
+        debut_page = 20 * 99 if "page=100" in url else 0
+        durees = []
+        for _ in range(ITERATIONS):
+            debut = time.perf_counter()
+            requete.count()
+            list(requete[debut_page : debut_page + 20])
+            durees.append((time.perf_counter() - debut) * 1000)
+        print(f"{libelle:<66} {statistics.median(durees):>7.1f}ms {p95(durees):>7.1f}ms")
+    print()
 
 
 # --- Throughput of submit -> grant -------------------------------------------------------------------------------

@@ -121,9 +121,6 @@ class DemandeViewSet(
         )
         return self._sortie(demande.reference, status.HTTP_201_CREATED if creee else status.HTTP_200_OK)
 
-    def update(self, request, *args, **kwargs):
-        return Response({"detail": "Utilisez PATCH."}, status=status.HTTP_405_METHOD_NOT_ALLOWED)
-
     def partial_update(self, request, reference=None):
         demande = self._demande(reference)
         entree = s.ModificationSerializer(data=request.data, partial=True, context={"request": request})

@@ -62,7 +62,8 @@ def _composition_texte(specialite: Specialite | None) -> str:
     if specialite is None:
         return ""
     return "\n".join(
-        f"{c.substance.dci} ; {c.dosage}".rstrip(" ;") for c in specialite.compositions.select_related("substance")
+        f"{c.substance.dci} ; {c.dosage}".rstrip(" ;")
+        for c in specialite.compositions.select_related("substance").order_by("id")
     )
 
 

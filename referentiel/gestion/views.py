@@ -166,9 +166,15 @@ def specialite_modifier(request, pk: int):
 
     def appel(donnees):
         resultat = services.specialite_modifier(specialite=specialite, par=request.user, **form.donnees())
-        return services.specialite_definir_composition(
-            specialite=resultat, compositions=donnees["composition"], par=request.user
-        )
+        # Rewriting an unchanged composition would drop what the textarea does not show (the BDPM's reference
+        # dosage): only a real change goes to the service.
+        compositions = specialite.compositions.select_related("substance").order_by("id")
+        actuelle = [(c.substance.dci, c.dosage) for c in compositions]
+        if [(c["substance"], c["dosage"]) for c in donnees["composition"]] != actuelle:
+            services.specialite_definir_composition(
+                specialite=resultat, compositions=donnees["composition"], par=request.user
+            )
+        return resultat
 
     return page_formulaire(
         request,

@@ -2,156 +2,444 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import referentiel.models
 from django.conf import settings
 from django.db import migrations, models
 
+import referentiel.models
+
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('referentiel', '0003_contraintes_regles'),
+        ("referentiel", "0003_contraintes_regles"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='put',
-            name='fichier',
-            field=models.FileField(blank=True, max_length=300, upload_to=referentiel.models._fichier_prive_upload_to, verbose_name='projet de PUT'),
+            model_name="put",
+            name="fichier",
+            field=models.FileField(
+                blank=True,
+                max_length=300,
+                upload_to=referentiel.models._fichier_prive_upload_to,
+                verbose_name="projet de PUT",
+            ),
         ),
         migrations.AddField(
-            model_name='put',
-            name='propose_le',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='proposé le'),
+            model_name="put",
+            name="propose_le",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="proposé le"),
         ),
         migrations.AddField(
-            model_name='put',
-            name='propose_par',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="put",
+            name="propose_par",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='put',
-            name='taille',
-            field=models.PositiveIntegerField(default=0, verbose_name='taille (octets)'),
+            model_name="put",
+            name="taille",
+            field=models.PositiveIntegerField(default=0, verbose_name="taille (octets)"),
         ),
         migrations.AddField(
-            model_name='put',
-            name='type_mime',
+            model_name="put",
+            name="type_mime",
             field=models.CharField(blank=True, max_length=100),
         ),
         migrations.AddField(
-            model_name='rapportperiodique',
-            name='depose_le',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='déposé le'),
+            model_name="rapportperiodique",
+            name="depose_le",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="déposé le"),
         ),
         migrations.AddField(
-            model_name='rapportperiodique',
-            name='depose_par',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="rapportperiodique",
+            name="depose_par",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='rapportperiodique',
-            name='fichier',
-            field=models.FileField(blank=True, max_length=300, upload_to=referentiel.models._fichier_prive_upload_to, verbose_name='rapport'),
+            model_name="rapportperiodique",
+            name="fichier",
+            field=models.FileField(
+                blank=True,
+                max_length=300,
+                upload_to=referentiel.models._fichier_prive_upload_to,
+                verbose_name="rapport",
+            ),
         ),
         migrations.AddField(
-            model_name='rapportperiodique',
-            name='taille',
-            field=models.PositiveIntegerField(default=0, verbose_name='taille (octets)'),
+            model_name="rapportperiodique",
+            name="taille",
+            field=models.PositiveIntegerField(default=0, verbose_name="taille (octets)"),
         ),
         migrations.AddField(
-            model_name='rapportperiodique',
-            name='type_mime',
+            model_name="rapportperiodique",
+            name="type_mime",
             field=models.CharField(blank=True, max_length=100),
         ),
         migrations.CreateModel(
-            name='DeclarationChangementTitulaire',
+            name="DeclarationChangementTitulaire",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('nouveau_titulaire', models.CharField(blank=True, max_length=200, verbose_name='nouveau titulaire des droits')),
-                ('nouvel_exploitant', models.CharField(blank=True, max_length=200, verbose_name='nouvel exploitant')),
-                ('sans_exploitant', models.BooleanField(default=False, help_text='R29 : un exploitant est recommandé, non obligatoire.', verbose_name="plus d'exploitant")),
-                ('date_effet', models.DateField(verbose_name="date d'effet")),
-                ('commentaire', models.TextField(blank=True)),
-                ('statut', models.CharField(choices=[('deposee', 'En attente de traitement'), ('appliquee', 'Prise en compte'), ('rejetee', 'Rejetée')], default='deposee', max_length=12)),
-                ('declaree_le', models.DateTimeField(default=django.utils.timezone.now, verbose_name='déclarée le')),
-                ('traitee_le', models.DateTimeField(blank=True, null=True, verbose_name='traitée le')),
-                ('reponse', models.TextField(blank=True, verbose_name="réponse de l'ANSM")),
-                ('declaree_par', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('laboratoire', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='declarations_titulaire', to='referentiel.laboratoire', verbose_name='déclarant')),
-                ('specialite', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='declarations_titulaire', to='referentiel.specialite')),
-                ('traitee_par', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "nouveau_titulaire",
+                    models.CharField(blank=True, max_length=200, verbose_name="nouveau titulaire des droits"),
+                ),
+                ("nouvel_exploitant", models.CharField(blank=True, max_length=200, verbose_name="nouvel exploitant")),
+                (
+                    "sans_exploitant",
+                    models.BooleanField(
+                        default=False,
+                        help_text="R29 : un exploitant est recommandé, non obligatoire.",
+                        verbose_name="plus d'exploitant",
+                    ),
+                ),
+                ("date_effet", models.DateField(verbose_name="date d'effet")),
+                ("commentaire", models.TextField(blank=True)),
+                (
+                    "statut",
+                    models.CharField(
+                        choices=[
+                            ("deposee", "En attente de traitement"),
+                            ("appliquee", "Prise en compte"),
+                            ("rejetee", "Rejetée"),
+                        ],
+                        default="deposee",
+                        max_length=12,
+                    ),
+                ),
+                ("declaree_le", models.DateTimeField(default=django.utils.timezone.now, verbose_name="déclarée le")),
+                ("traitee_le", models.DateTimeField(blank=True, null=True, verbose_name="traitée le")),
+                ("reponse", models.TextField(blank=True, verbose_name="réponse de l'ANSM")),
+                (
+                    "declaree_par",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "laboratoire",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="declarations_titulaire",
+                        to="referentiel.laboratoire",
+                        verbose_name="déclarant",
+                    ),
+                ),
+                (
+                    "specialite",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="declarations_titulaire",
+                        to="referentiel.specialite",
+                    ),
+                ),
+                (
+                    "traitee_par",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'déclaration de changement de titulaire',
-                'verbose_name_plural': 'déclarations de changement de titulaire',
-                'ordering': ['-declaree_le', '-id'],
-                'indexes': [models.Index(condition=models.Q(('statut', 'deposee')), fields=['declaree_le'], name='declaration_a_traiter')],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('nouveau_titulaire', ''), _negated=True), models.Q(('nouvel_exploitant', ''), _negated=True), ('sans_exploitant', True), _connector='OR'), name='declaration_titulaire_changement', violation_error_message='Indiquez le nouveau titulaire ou le nouvel exploitant (R29).'), models.CheckConstraint(condition=models.Q(('nouvel_exploitant', ''), ('sans_exploitant', False), _connector='OR'), name='declaration_exploitant_coherent', violation_error_message="Indiquez un nouvel exploitant ou l'absence d'exploitant, pas les deux."), models.UniqueConstraint(condition=models.Q(('statut', 'deposee')), fields=('specialite',), name='declaration_titulaire_une_en_attente', violation_error_message='Un changement de titulaire est déjà en attente pour cette spécialité.'), models.CheckConstraint(condition=models.Q(models.Q(('statut', 'rejetee'), _negated=True), models.Q(('reponse', ''), _negated=True), _connector='OR'), name='declaration_titulaire_rejet_motive', violation_error_message='Un rejet de déclaration est motivé.')],
+                "verbose_name": "déclaration de changement de titulaire",
+                "verbose_name_plural": "déclarations de changement de titulaire",
+                "ordering": ["-declaree_le", "-id"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("statut", "deposee")), fields=["declaree_le"], name="declaration_a_traiter"
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("nouveau_titulaire", ""), _negated=True),
+                            models.Q(("nouvel_exploitant", ""), _negated=True),
+                            ("sans_exploitant", True),
+                            _connector="OR",
+                        ),
+                        name="declaration_titulaire_changement",
+                        violation_error_message="Indiquez le nouveau titulaire ou le nouvel exploitant (R29).",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("nouvel_exploitant", ""), ("sans_exploitant", False), _connector="OR"),
+                        name="declaration_exploitant_coherent",
+                        violation_error_message="Indiquez un nouvel exploitant ou l'absence d'exploitant, pas les deux.",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("statut", "deposee")),
+                        fields=("specialite",),
+                        name="declaration_titulaire_une_en_attente",
+                        violation_error_message="Un changement de titulaire est déjà en attente pour cette spécialité.",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("statut", "rejetee"), _negated=True),
+                            models.Q(("reponse", ""), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="declaration_titulaire_rejet_motive",
+                        violation_error_message="Un rejet de déclaration est motivé.",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DemandeProlongation',
+            name="DemandeProlongation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('duree_mois', models.PositiveSmallIntegerField(verbose_name='durée demandée (mois)')),
-                ('motif', models.TextField()),
-                ('statut', models.CharField(choices=[('deposee', 'En attente de décision'), ('accordee', 'Accordée'), ('refusee', 'Refusée')], default='deposee', max_length=12)),
-                ('demandee_le', models.DateTimeField(default=django.utils.timezone.now, verbose_name='demandée le')),
-                ('traitee_le', models.DateTimeField(blank=True, null=True, verbose_name='traitée le')),
-                ('reponse', models.TextField(blank=True, verbose_name="réponse de l'ANSM")),
-                ('acces', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='demandes_prolongation', to='referentiel.accesderogatoire')),
-                ('demandee_par', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('laboratoire', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='demandes_prolongation', to='referentiel.laboratoire')),
-                ('prolongation', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='demande', to='referentiel.prolongationengagementaap', verbose_name='prolongation accordée')),
-                ('traitee_par', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("duree_mois", models.PositiveSmallIntegerField(verbose_name="durée demandée (mois)")),
+                ("motif", models.TextField()),
+                (
+                    "statut",
+                    models.CharField(
+                        choices=[
+                            ("deposee", "En attente de décision"),
+                            ("accordee", "Accordée"),
+                            ("refusee", "Refusée"),
+                        ],
+                        default="deposee",
+                        max_length=12,
+                    ),
+                ),
+                ("demandee_le", models.DateTimeField(default=django.utils.timezone.now, verbose_name="demandée le")),
+                ("traitee_le", models.DateTimeField(blank=True, null=True, verbose_name="traitée le")),
+                ("reponse", models.TextField(blank=True, verbose_name="réponse de l'ANSM")),
+                (
+                    "acces",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="demandes_prolongation",
+                        to="referentiel.accesderogatoire",
+                    ),
+                ),
+                (
+                    "demandee_par",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "laboratoire",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="demandes_prolongation",
+                        to="referentiel.laboratoire",
+                    ),
+                ),
+                (
+                    "prolongation",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="demande",
+                        to="referentiel.prolongationengagementaap",
+                        verbose_name="prolongation accordée",
+                    ),
+                ),
+                (
+                    "traitee_par",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "demande de prolongation du délai de dépôt d'AAP",
-                'verbose_name_plural': "demandes de prolongation du délai de dépôt d'AAP",
-                'ordering': ['-demandee_le', '-id'],
-                'indexes': [models.Index(condition=models.Q(('statut', 'deposee')), fields=['demandee_le'], name='prolongation_a_traiter')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('duree_mois__gte', 1), ('duree_mois__lte', 6)), name='demande_prolongation_au_plus_6_mois', violation_error_message='Une prolongation dure de 1 à 6 mois au plus (R23).'), models.UniqueConstraint(condition=models.Q(('statut', 'deposee')), fields=('acces',), name='demande_prolongation_une_en_attente', violation_error_message='Une demande de prolongation est déjà en attente pour ce médicament.'), models.CheckConstraint(condition=models.Q(models.Q(('statut', 'accordee'), _negated=True), ('prolongation__isnull', False), _connector='OR'), name='demande_prolongation_accordee_liee', violation_error_message='Une demande accordée est liée à la prolongation enregistrée (R23).'), models.CheckConstraint(condition=models.Q(models.Q(('statut', 'refusee'), _negated=True), models.Q(('reponse', ''), _negated=True), _connector='OR'), name='demande_prolongation_refus_motive', violation_error_message='Un refus de prolongation est motivé.')],
+                "verbose_name": "demande de prolongation du délai de dépôt d'AAP",
+                "verbose_name_plural": "demandes de prolongation du délai de dépôt d'AAP",
+                "ordering": ["-demandee_le", "-id"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("statut", "deposee")),
+                        fields=["demandee_le"],
+                        name="prolongation_a_traiter",
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("duree_mois__gte", 1), ("duree_mois__lte", 6)),
+                        name="demande_prolongation_au_plus_6_mois",
+                        violation_error_message="Une prolongation dure de 1 à 6 mois au plus (R23).",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("statut", "deposee")),
+                        fields=("acces",),
+                        name="demande_prolongation_une_en_attente",
+                        violation_error_message="Une demande de prolongation est déjà en attente pour ce médicament.",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("statut", "accordee"), _negated=True),
+                            ("prolongation__isnull", False),
+                            _connector="OR",
+                        ),
+                        name="demande_prolongation_accordee_liee",
+                        violation_error_message="Une demande accordée est liée à la prolongation enregistrée (R23).",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("statut", "refusee"), _negated=True),
+                            models.Q(("reponse", ""), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="demande_prolongation_refus_motive",
+                        violation_error_message="Un refus de prolongation est motivé.",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RenouvellementCPC',
+            name="RenouvellementCPC",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('debut_precedent', models.DateField(blank=True, null=True, verbose_name='début de la période précédente')),
-                ('fin_precedente', models.DateField(blank=True, null=True, verbose_name='fin de la période précédente')),
-                ('debut', models.DateField(verbose_name='début de la nouvelle période')),
-                ('fin', models.DateField(verbose_name='fin de la nouvelle période')),
-                ('decide_le', models.DateTimeField(default=django.utils.timezone.now)),
-                ('acces', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='renouvellements_cpc', to='referentiel.accesderogatoire')),
-                ('decide_par', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "debut_precedent",
+                    models.DateField(blank=True, null=True, verbose_name="début de la période précédente"),
+                ),
+                (
+                    "fin_precedente",
+                    models.DateField(blank=True, null=True, verbose_name="fin de la période précédente"),
+                ),
+                ("debut", models.DateField(verbose_name="début de la nouvelle période")),
+                ("fin", models.DateField(verbose_name="fin de la nouvelle période")),
+                ("decide_le", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "acces",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="renouvellements_cpc",
+                        to="referentiel.accesderogatoire",
+                    ),
+                ),
+                (
+                    "decide_par",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'renouvellement de CPC',
-                'verbose_name_plural': 'renouvellements de CPC',
-                'ordering': ['acces', '-debut'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('fin__gt', models.F('debut'))), name='renouvellement_cpc_periode_ordonnee', violation_error_message="La nouvelle période d'un CPC finit après son début.")],
+                "verbose_name": "renouvellement de CPC",
+                "verbose_name_plural": "renouvellements de CPC",
+                "ordering": ["acces", "-debut"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("fin__gt", models.F("debut"))),
+                        name="renouvellement_cpc_periode_ordonnee",
+                        violation_error_message="La nouvelle période d'un CPC finit après son début.",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Signalement',
+            name="Signalement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('origine', models.CharField(choices=[('inca', 'Institut national du cancer'), ('centre_reference', 'Centre de référence ou de compétence maladies rares'), ('cnp', 'Conseil national professionnel'), ('association_patients', 'Association de patients agréée'), ('ansm', "Auto-saisine de l'ANSM")], max_length=32, verbose_name='source')),
-                ('organisation', models.CharField(help_text='Par exemple : centre de référence des maladies rares du CHU de Lyon.', max_length=250, verbose_name='organisme')),
-                ('date_signalement', models.DateField(default=django.utils.timezone.localdate, verbose_name='date du signalement')),
-                ('situation', models.TextField(verbose_name='situation décrite')),
-                ('enregistre_le', models.DateTimeField(default=django.utils.timezone.now)),
-                ('cpc', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='signalements', to='referentiel.accesderogatoire', verbose_name='CPC issu du signalement')),
-                ('enregistre_par', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('specialite', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='signalements', to='referentiel.specialite')),
-                ('substance', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='signalements', to='referentiel.substance')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "origine",
+                    models.CharField(
+                        choices=[
+                            ("inca", "Institut national du cancer"),
+                            ("centre_reference", "Centre de référence ou de compétence maladies rares"),
+                            ("cnp", "Conseil national professionnel"),
+                            ("association_patients", "Association de patients agréée"),
+                            ("ansm", "Auto-saisine de l'ANSM"),
+                        ],
+                        max_length=32,
+                        verbose_name="source",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.CharField(
+                        help_text="Par exemple : centre de référence des maladies rares du CHU de Lyon.",
+                        max_length=250,
+                        verbose_name="organisme",
+                    ),
+                ),
+                (
+                    "date_signalement",
+                    models.DateField(default=django.utils.timezone.localdate, verbose_name="date du signalement"),
+                ),
+                ("situation", models.TextField(verbose_name="situation décrite")),
+                ("enregistre_le", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "cpc",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="signalements",
+                        to="referentiel.accesderogatoire",
+                        verbose_name="CPC issu du signalement",
+                    ),
+                ),
+                (
+                    "enregistre_par",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "specialite",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="signalements",
+                        to="referentiel.specialite",
+                    ),
+                ),
+                (
+                    "substance",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="signalements",
+                        to="referentiel.substance",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'signalement',
-                'ordering': ['-date_signalement', '-id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('specialite__isnull', False), ('substance__isnull', False), _connector='OR'), name='signalement_medicament_designe', violation_error_message='Un signalement désigne la spécialité ou la substance concernée (R39).')],
+                "verbose_name": "signalement",
+                "ordering": ["-date_signalement", "-id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("specialite__isnull", False), ("substance__isnull", False), _connector="OR"
+                        ),
+                        name="signalement_medicament_designe",
+                        violation_error_message="Un signalement désigne la spécialité ou la substance concernée (R39).",
+                    )
+                ],
             },
         ),
     ]

@@ -144,3 +144,34 @@ def test_the_fiche_page_runs_a_fixed_number_of_queries(client_ansm, django_asser
     with django_assert_num_queries(20):
         reponse = client_ansm.get(f"/ansm/referentiel/{specialite.pk}/")
     assert reponse.content.decode().count('id="titre-acces-') == nombre
+
+
+def test_editing_a_bdpm_specialite_keeps_its_composition_when_unchanged(client_ansm):
+    specialite = SpecialiteFactory(nom="BDPM 1 mg", cis="60000042")
+    CompositionFactory(
+        specialite=specialite, substance__dci="imatinib", dosage="100 mg", reference_dosage="un comprimé"
+    )
+    formulaire = client_ansm.get(f"/ansm/referentiel/{specialite.pk}/modifier/").content.decode()
+    assert "imatinib ; 100 mg</textarea>" in formulaire
+    client_ansm.post(
+        f"/ansm/referentiel/{specialite.pk}/modifier/",
+        {
+            "nom": "BDPM 1 mg",
+            "cis": "60000042",
+            "titulaire": specialite.titulaire_id,
+            "statut_amm": "aucune",
+            "mitm": "on",
+            "composition": "imatinib ; 100 mg",
+        },
+    )
+    composition = specialite.compositions.get()
+    assert (composition.dosage, composition.reference_dosage) == ("100 mg", "un comprimé")
+    assert not HistoriqueFiche.objects.filter(action="Modification de la composition").exists()
+    client_ansm.post(
+        f"/ansm/referentiel/{specialite.pk}/modifier/",
+        {"nom": "BDPM 1 mg", "titulaire": specialite.titulaire_id, "statut_amm": "aucune", "composition": ""},
+    )
+    assert not specialite.compositions.exists()
+    assert HistoriqueFiche.objects.get(action="Modification de la composition").avant == {
+        "composition": ["imatinib 100 mg"]
+    }

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from comptes.enums import Role
 from comptes.models import PUI, Utilisateur
+from referentiel import selectors as referentiel_selectors
 from referentiel.enums import EtatAcces, StatutAMM, TypeAcces
 from referentiel.models import AccesDerogatoire, CritereOctroi, Indication, Specialite, Substance
 
@@ -216,17 +217,15 @@ def _normaliser(texte: str) -> str:
 
 
 def specialites_rechercher(q: str, *, limite: int = 20) -> list[Specialite]:
-    """Spécialités of the public référentiel that hold an AAC, by name, DCI or laboratory (accents ignored).
-
-    Reads the trigram-indexed `texte_recherche` kept up to date by referentiel.services.specialites_indexer.
-    """
-    q = _normaliser(q or "")
-    if len(q) < 2:
+    """Spécialités of the public référentiel holding an AAC (in force or not: a ceased one must still be found so
+    that the prescriber reads why it is refused, R24), found by the référentiel's own search (R3)."""
+    if len((q or "").strip()) < 2:
         return []
-    qs = Specialite.objects.filter(publiee=True, acces__type_acces=TypeAcces.AAC).distinct()
-    for mot in q.split()[:5]:
-        qs = qs.filter(texte_recherche__contains=mot)
-    return list(qs.order_by("nom")[:limite])
+    specialites = referentiel_selectors.specialites_filtrer_acces(
+        referentiel_selectors.specialites_candidates(), types=[TypeAcces.AAC]
+    )
+    specialites = referentiel_selectors.specialites_rechercher(specialites, texte=q)
+    return list(referentiel_selectors.specialites_trier(specialites, tri="pertinence")[:limite])
 
 
 def acces_aac(specialite: Specialite | None) -> AccesDerogatoire | None:

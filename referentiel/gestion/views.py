@@ -805,29 +805,28 @@ def cpc_action(request, pk: int, action: str):
 def signalements(request):
     """R39: the signalements received, and a form to record one on a substance."""
     form = forms.SignalementForm(request.POST or None)
+    statut = 200
     if request.method == "POST":
-        reponse = page_formulaire(
-            request,
-            form=form,
-            appel=lambda d: services.signalement_creer(
-                par=request.user, substance=d["dci"], **{k: d[k] for k in form.champs}
-            ),
-            succes="Signalement enregistré.",
-            suite=reverse("ansm:signalements"),
-            contexte={},
-        )
-        if reponse.status_code == 302:
-            return reponse
+        if form.is_valid():
+            _, reussi = executer(
+                form,
+                lambda d: services.signalement_creer(
+                    par=request.user, substance=d["dci"], **{k: d[k] for k in form.champs}
+                ),
+            )
+            if reussi:
+                messages.success(request, "Signalement enregistré.")
+                return redirect("ansm:signalements")
         statut = 400
-    else:
-        statut = 200
-    origine = request.GET.get("origine") or None
     contexte = {
         "title": "Signalements",
         "breadcrumb_data": _fil(courant="Signalements"),
         "form": form,
         "page_obj": paginer(
-            request, selectors.signalements_liste(origine=origine, sans_cpc=request.GET.get("sans_cpc") == "1")
+            request,
+            selectors.signalements_liste(
+                origine=request.GET.get("origine") or None, sans_cpc=request.GET.get("sans_cpc") == "1"
+            ),
         ),
     }
     return render(request, "gestion/signalements.html", contexte, status=statut)

@@ -253,3 +253,13 @@ def test_the_cpc_list_runs_a_fixed_number_of_queries(client_ansm, django_assert_
     with django_assert_num_queries(10):
         reponse = client_ansm.get("/ansm/referentiel/cpc/")
     assert reponse.content.decode().count('<td><a href="/ansm/referentiel/cpc/') == min(nombre, 25)
+
+
+@pytest.mark.parametrize("nombre", [3, 40])
+def test_the_signalements_list_runs_a_fixed_number_of_queries(client_ansm, django_assert_num_queries, nombre):
+    for _ in range(nombre):
+        SignalementFactory()
+    # session, user, OTP device, count, rows with their spécialité and CPC, demonstration banner, session save (3)
+    with django_assert_num_queries(9):
+        reponse = client_ansm.get("/ansm/referentiel/signalements/")
+    assert reponse.content.decode().count(">Créer le projet de CPC</a>") == min(nombre, 25)

@@ -224,18 +224,6 @@ class CriteresForm(EtapeForm):
         # Field order: the criteria first, then the justification.
         self.order_fields([f"critere_{c.pk}" for c in self.criteres] + ["justification", "patient_non_eligible_aap"])
 
-    def clean(self):
-        donnees = super().clean()
-        un_non = any(donnees.get(f"critere_{c.pk}") == "non" for c in self.criteres)
-        sans_criteres = not self.criteres
-        if (un_non or sans_criteres) and not (donnees.get("justification") or "").strip():
-            regle = "R11" if un_non else "R12"
-            self.add_error(
-                "justification",
-                f"Un critère n'est pas rempli ou l'indication n'est pas référencée : justifiez la demande ({regle}).",
-            )
-        return donnees
-
     def donnees(self) -> dict:
         donnees = {"justification": self.cleaned_data.get("justification", "")}
         if "patient_non_eligible_aap" in self.fields:

@@ -282,6 +282,27 @@ def _verifier_duree(duree: int | None) -> DemandeError | None:
     return None
 
 
+def _erreur_justification(d: DemandeAAC) -> DemandeError | None:
+    """R11-R12: a justification is required for a non-referenced medicine or indication, or as soon as one critère
+    d'octroi is attested "non"; with every criterion met, none is asked."""
+    if d.justification.strip():
+        return None
+    regle = "R12"
+    if d.type_medicament == TypeMedicament.REFERENCE_INDICATION:
+        if d.indication_id is None:
+            return None
+        criteres = {c.pk for c in selectors.criteres_de(d.indication)}
+        if not any(a.critere_id in criteres and not a.rempli for a in d.attestations.all()):
+            return None
+        regle = "R11"
+    return DemandeError(
+        "Justifiez la demande : impossibilité d'inclure le patient dans un essai, absence de traitement approprié, "
+        "efficacité et sécurité présumées au vu des données cliniques",
+        regle=regle,
+        champ="justification",
+    )
+
+
 def _erreurs_eligibilite(d: DemandeAAC, *, aujourd_hui: datetime.date) -> list[DemandeError]:
     """Every rule a request must meet to be filed (transmitted to the PUI) and submitted to the ANSM."""
     erreurs = _verifier_perimetre(d)
@@ -294,7 +315,6 @@ def _erreurs_eligibilite(d: DemandeAAC, *, aujourd_hui: datetime.date) -> list[D
         erreurs.append(DemandeError(message, regle=regle, champ=champ))
 
     # R11-R12: the medicine, the indication, the attestation or the justification.
-    justification_requise = False
     if d.type_medicament == TypeMedicament.NON_REFERENCE:
         for champ, libelle in (
             ("medicament_nom", "le nom (ou nom de code)"),
@@ -307,28 +327,18 @@ def _erreurs_eligibilite(d: DemandeAAC, *, aujourd_hui: datetime.date) -> list[D
                 manque(champ, f"Pour un médicament non référencé, indiquez {libelle}", "R12")
         if not d.indication_libre.strip():
             manque("indication_libre", "Indiquez l'indication revendiquée", "R43")
-        justification_requise = True
     elif d.type_medicament == TypeMedicament.REFERENCE_HORS_INDICATION:
         if not d.indication_libre.strip():
             manque("indication_libre", "Indiquez l'indication revendiquée, non référencée", "R12")
-        justification_requise = True
     elif d.indication_id is None:
         manque("indication", "Choisissez l'indication référencée", "R11")
     else:
         criteres = {c.pk for c in selectors.criteres_de(d.indication)}
-        attestations = {a.critere_id: a.rempli for a in d.attestations.all()}
-        if not criteres <= set(attestations):
+        if not criteres <= {a.critere_id for a in d.attestations.all()}:
             manque("attestations", "Attestez chacun des critères d'octroi (oui ou non)", "R11")
-        if any(attestations.get(pk) is False for pk in criteres):
-            justification_requise = True
-    if justification_requise and not d.justification.strip():
-        regle = "R11" if d.type_medicament == TypeMedicament.REFERENCE_INDICATION else "R12"
-        manque(
-            "justification",
-            "Justifiez la demande : impossibilité d'inclure le patient dans un essai, absence de traitement "
-            "approprié, efficacité et sécurité présumées au vu des données cliniques",
-            regle,
-        )
+    erreur = _erreur_justification(d)
+    if erreur:
+        erreurs.append(erreur)
 
     # R25: an early access covers the indication: AAC only for patients not eligible to it.
     if d.type_medicament != TypeMedicament.NON_REFERENCE and not d.patient_non_eligible_aap:
@@ -579,6 +589,11 @@ def demande_modifier(
             raise DemandeError("Choisissez d'abord l'indication référencée", regle="R11", champ="attestations")
         _attester(d, attestations)
         modifies.append("attestations")
+    if attestations is not None or "justification" in donnees:
+        # The criteria step: the justification its answers require is asked for at once (R11-R12).
+        erreur = _erreur_justification(d)
+        if erreur:
+            raise erreur
     _ecrire(d, [c for c in modifies if c != "attestations"])
     if d.transmise_le is not None and modifies:
         _journaliser(d, nom, avant=d.statut, par=par, details={"champs": sorted(set(modifies))})

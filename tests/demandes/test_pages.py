@@ -170,7 +170,9 @@ def test_le_formulaire_guide_enregistre_le_brouillon_a_chaque_etape_puis_transme
         reverse("demandes:etape", args=[demande.reference, "criteres"]),
         {"version": demande.version, f"critere_{criteres[0].pk}": "oui", f"critere_{criteres[1].pk}": "non"},
     )
-    assert reponse.status_code == 400 and "justifiez la demande (R11)" in html(reponse)
+    assert reponse.status_code == 400
+    assert "Justifiez la demande : impossibilité d&#x27;inclure le patient dans un essai" in html(reponse)
+    assert "(R11)" in html(reponse)
     assert not demande.attestations.exists()
     etape("criteres", {f"critere_{c.pk}": "oui" for c in criteres}, "patient")
     assert {a.critere_id: a.rempli for a in demande.attestations.all()} == {c.pk: True for c in criteres}

@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate
 
 
 class ComptesConfig(AppConfig):
@@ -6,9 +8,14 @@ class ComptesConfig(AppConfig):
     verbose_name = "Comptes, rôles et établissements"
 
     def ready(self) -> None:
-        # The accounts app also carries the project's operations concerns (issue 7): its system checks and the
-        # request id that follows a request into the Celery tasks it enqueues.
+        # The accounts app also carries the project's operations concerns (issue 7): its system checks, the
+        # request id that follows a request into the Celery tasks it enqueues, and the audit trail's triggers
+        # (installed after every migrate) and execute wrapper (on every connection), see comptes.audit.
         from config import checks  # noqa: F401 - registers the checks
         from config.logging import connecter_celery
 
+        from . import audit
+
         connecter_celery()
+        post_migrate.connect(audit.installer_apres_migration, sender=self, dispatch_uid="comptes.audit.installer")
+        connection_created.connect(audit.installer_enveloppe, dispatch_uid="comptes.audit.enveloppe")

@@ -48,3 +48,12 @@ class TypeEvenementCompte(models.TextChoices):
     MOT_DE_PASSE_MODIFIE = "mot_de_passe_modifie", "Mot de passe modifié"
     MOT_DE_PASSE_REINITIALISE = "mot_de_passe_reinitialise", "Mot de passe réinitialisé par courriel"
     EXPORT_DONNEES = "export_donnees", "Téléchargement de ses données personnelles"
+    EXPORT_DONNEES_PATIENTS = "export_donnees_patients", "Export de données de patients"
+
+
+class OperationAudit(models.TextChoices):
+    """The write a row of the audit trail records (PostgreSQL's TG_OP)."""
+
+    CREATION = "INSERT", "Création"
+    MODIFICATION = "UPDATE", "Modification"
+    SUPPRESSION = "DELETE", "Suppression"

@@ -1,11 +1,13 @@
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
-from .enums import Role, Territoire, TypeEvenementCompte
+from .enums import OperationAudit, Role, Territoire, TypeEvenementCompte
 from .validators import valider_finess, valider_rpps
 
 
@@ -256,3 +258,76 @@ class EvenementCompte(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} — {self.utilisateur} ({self.cree_le:%d/%m/%Y %H:%M})"
+
+
+class JournalAudit(models.Model):
+    """One write (INSERT, UPDATE, DELETE) on a request, a decision or a fiche, with the row before and after.
+
+    Written only by PostgreSQL triggers (comptes.audit), never by the ORM: a write that bypasses Django (psql, a
+    script) is recorded all the same. Append-only: a trigger refuses UPDATE and DELETE, and INSERT from anything
+    but the audit triggers. The actor and the request id come from transaction-local settings that
+    comptes.audit sets before each audited write (`app.utilisateur_id`, `app.request_id`).
+    """
+
+    le = models.DateTimeField("date", db_default=Now())
+    table_nom = models.CharField("table", max_length=63)
+    objet_id = models.CharField("identifiant de la ligne", max_length=64)
+    operation = models.CharField("opération", max_length=6, choices=OperationAudit.choices)
+    avant = models.JSONField("avant", null=True, blank=True)
+    apres = models.JSONField("après", null=True, blank=True)
+    colonnes = ArrayField(models.CharField(max_length=63), verbose_name="colonnes modifiées", default=list, blank=True)
+    # No database foreign key: the trail outlives whatever it mentions, and the trigger must never fail on it.
+    utilisateur = models.ForeignKey(
+        Utilisateur,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="auteur",
+    )
+    requete_id = models.CharField("identifiant de requête", max_length=128, blank=True)
+    role_base = models.CharField("rôle PostgreSQL", max_length=63, blank=True)
+    demande_id = models.BigIntegerField("demande (identifiant)", null=True, blank=True)
+    demande_reference = models.CharField("référence de la demande", max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = "écriture du journal d'audit"
+        verbose_name_plural = "journal d'audit"
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["le"], name="journalaudit_date"),
+            models.Index(fields=["table_nom", "-id"], name="journalaudit_table"),
+            models.Index(
+                fields=["demande_reference", "-id"],
+                name="journalaudit_demande",
+                condition=~Q(demande_reference=""),
+            ),
+            models.Index(fields=["utilisateur", "-id"], name="journalaudit_utilisateur"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_operation_display()} {self.table_nom} #{self.objet_id} ({self.le:%d/%m/%Y %H:%M})"
+
+
+class PseudonymisationDemande(models.Model):
+    """A request whose patient identity was erased at the end of the retention period (comptes.retention).
+
+    The initials are gone from the request (the R43 format admits no token there); this row keeps the random,
+    non-reversible token that stands for them, and when and under which period it was done.
+    """
+
+    demande = models.OneToOneField(
+        "demandes.DemandeAAC", on_delete=models.PROTECT, related_name="pseudonymisation", verbose_name="demande"
+    )
+    jeton = models.CharField("jeton", max_length=24, unique=True)
+    le = models.DateTimeField("pseudonymisée le", default=timezone.now)
+    delai_jours = models.PositiveIntegerField("durée de conservation appliquée (jours)")
+
+    class Meta:
+        verbose_name = "pseudonymisation d'une demande"
+        verbose_name_plural = "pseudonymisations des demandes"
+        ordering = ["-le"]
+
+    def __str__(self) -> str:
+        return f"{self.jeton} ({self.le:%d/%m/%Y})"

@@ -1,4 +1,5 @@
-"""Operations middleware: a request id on every request and log line, and a clean 503 when PostgreSQL is down."""
+"""Operations middleware: a request id on every request and log line (and audit row), and a clean 503 when
+PostgreSQL is down."""
 
 import logging
 import re
@@ -8,6 +9,8 @@ import uuid
 
 from django.core.signals import got_request_exception, request_finished
 from django.db import InterfaceError, OperationalError
+
+from comptes.audit import REQUETE_COURANTE
 
 from .logging import ID_REQUETE
 
@@ -34,6 +37,9 @@ class RequestIdMiddleware:
         # after the middleware chain returns, and must carry the id too.
         ID_REQUETE.set(identifiant)
         request.request_id = identifiant
+        # The audit trail's triggers learn the logged-in user from this request, at the moment a write happens
+        # (comptes.audit): the user may log in or out during the request itself.
+        REQUETE_COURANTE.set(request)
         debut = time.perf_counter()
         reponse = self.get_response(request)
         reponse["X-Request-ID"] = identifiant
@@ -54,6 +60,7 @@ class RequestIdMiddleware:
 
 def _oublier_id_requete(sender, **kwargs):
     ID_REQUETE.set("-")
+    REQUETE_COURANTE.set(None)
 
 
 request_finished.connect(_oublier_id_requete, dispatch_uid="config.middleware.oublier_id_requete")

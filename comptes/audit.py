@@ -1,0 +1,285 @@
+"""The append-only audit trail: PostgreSQL triggers record every write on requests, decisions and fiches.
+
+Why triggers rather than Django signals: a signal misses `QuerySet.update()`, bulk writes, cascades and anything
+done outside Django (psql, a script); a trigger sees every row, in the same transaction as the write, so a
+rolled-back write leaves no audit row and a committed one always has its row.
+
+- `installer()` (re)creates, idempotently, the trigger function, the guard that makes `comptes_journalaudit`
+  append-only, and one AFTER INSERT/UPDATE/DELETE FOR EACH ROW trigger per table of `MODELES_AUDITES`. It runs
+  after every `migrate` (post_migrate, see comptes.apps), so tables added or changed by other apps' migrations,
+  and every new test database, get their trigger without anyone writing a migration for it.
+- Who and which request: before each write on an audited table, `enveloppe_execution` (a Django execute wrapper
+  installed on every connection) sets the transaction-local settings `app.utilisateur_id` and `app.request_id`
+  with `set_config(…, true)`, which the trigger reads. Transaction-local, so a value can never leak into another
+  request through a persistent connection or a transaction-pooling proxy. A write outside any transaction is
+  wrapped in one for that purpose.
+- The actor is, in order: the one set with `with audit.acteur(utilisateur):` (Celery tasks and management
+  commands acting for someone), else the logged-in user of the HTTP request being served. The request id is the
+  one of config.logging (`X-Request-ID`, or `tache-<id>` in a Celery task, which inherits the id of the request
+  that enqueued it). Nothing set: the row has no actor, and `role_base` still names the PostgreSQL role.
+
+The application's database role should not own the tables in production (docs/production.md): it then cannot
+drop or disable these triggers, and the guard below refuses UPDATE, DELETE and forged INSERTs whatever the role.
+"""
+
+import re
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import cache
+
+from django.apps import apps
+from django.contrib.postgres.search import SearchVectorField
+from django.db import connections, transaction
+
+from config.logging import ID_REQUETE
+
+# The tables whose every write is recorded: the request workflow and the référentiel's fiches.
+MODELES_AUDITES = (
+    "demandes.DemandeAAC",
+    "demandes.Decision",
+    "demandes.JournalDemande",
+    "demandes.AttestationCritere",
+    "demandes.Complement",
+    "demandes.Recours",
+    "demandes.PieceJointe",
+    "referentiel.Specialite",
+    "referentiel.AccesDerogatoire",
+    "referentiel.Indication",
+    "referentiel.CritereOctroi",
+    "referentiel.PUT",
+    "referentiel.Document",
+    "referentiel.RapportPeriodique",
+)
+# Derived search data, rebuilt from the other columns: left out of the JSON (and a change to them alone is not a
+# write worth a row). Any SearchVectorField is left out too.
+COLONNES_EXCLUES = frozenset({"document_recherche", "texte_recherche"})
+# Direct identifiers: the trail records that they changed, never their value, so that pseudonymising the request
+# at the end of the retention period (comptes.retention) is not undone by its own history.
+COLONNES_MASQUEES = {
+    "demandes.DemandeAAC": ("patient_initiales",),
+    "demandes.PieceJointe": ("nom",),
+}
+VALEUR_MASQUEE = "[masqué]"
+NOM_DECLENCHEUR = "comptes_audit"
+
+
+def _table_audit() -> str:
+    return apps.get_model("comptes", "JournalAudit")._meta.db_table
+
+
+def _table_demandes() -> str:
+    return apps.get_model("demandes", "DemandeAAC")._meta.db_table
+
+
+def _sql_fonctions() -> str:
+    journal, demandes = _table_audit(), _table_demandes()
+    # Arguments of the trigger: the column holding the request's id ('' outside the workflow), the excluded
+    # columns, the masked columns (comma-separated) and the primary key column.
+    return f"""
+CREATE OR REPLACE FUNCTION comptes_audit_ecrire() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $fonction$
+DECLARE
+    lien text := TG_ARGV[0];
+    exclues text[] := string_to_array(TG_ARGV[1], ',');
+    masquees text[] := string_to_array(TG_ARGV[2], ',');
+    cle_primaire text := TG_ARGV[3];
+    avant jsonb;
+    apres jsonb;
+    ligne jsonb;
+    changees text[];
+    colonne text;
+    id_demande bigint;
+    reference_demande text;
+BEGIN
+    IF TG_OP <> 'INSERT' THEN avant := to_jsonb(OLD) - exclues; END IF;
+    IF TG_OP <> 'DELETE' THEN apres := to_jsonb(NEW) - exclues; END IF;
+    IF TG_OP = 'UPDATE' THEN
+        SELECT array_agg(n.cle ORDER BY n.cle) INTO changees
+          FROM jsonb_each(apres) AS n(cle, valeur)
+         WHERE n.valeur IS DISTINCT FROM avant -> n.cle;
+        IF changees IS NULL THEN
+            RETURN NULL;  -- nothing but derived columns changed, or a save without change
+        END IF;
+    END IF;
+    ligne := coalesce(apres, avant);
+    IF lien <> '' THEN
+        id_demande := (ligne ->> lien)::bigint;
+        IF TG_TABLE_NAME = '{demandes}' THEN
+            reference_demande := ligne ->> 'reference';
+        ELSIF id_demande IS NOT NULL THEN
+            SELECT d.reference INTO reference_demande FROM {demandes} AS d WHERE d.id = id_demande;
+        END IF;
+    END IF;
+    FOREACH colonne IN ARRAY masquees LOOP
+        IF coalesce(avant ->> colonne, '') <> '' THEN
+            avant := jsonb_set(avant, ARRAY[colonne], to_jsonb('{VALEUR_MASQUEE}'::text));
+        END IF;
+        IF coalesce(apres ->> colonne, '') <> '' THEN
+            apres := jsonb_set(apres, ARRAY[colonne], to_jsonb('{VALEUR_MASQUEE}'::text));
+        END IF;
+    END LOOP;
+    INSERT INTO {journal} (le, table_nom, objet_id, operation, avant, apres, colonnes, utilisateur_id, requete_id,
+                           role_base, demande_id, demande_reference)
+    VALUES (now(), TG_TABLE_NAME, coalesce(ligne ->> cle_primaire, ''), TG_OP, avant, apres,
+            coalesce(changees, '{{}}'),
+            NULLIF(current_setting('app.utilisateur_id', true), '')::bigint,
+            coalesce(current_setting('app.request_id', true), ''),
+            session_user, id_demande, coalesce(reference_demande, ''));
+    RETURN NULL;
+END;
+$fonction$;
+
+CREATE OR REPLACE FUNCTION comptes_journalaudit_ajout_seul() RETURNS trigger
+LANGUAGE plpgsql AS $fonction$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        -- Depth 1 is a statement sent by a client; the audit triggers insert at depth 2.
+        IF pg_trigger_depth() < 2 THEN
+            RAISE EXCEPTION 'Le journal d''audit n''est écrit que par ses déclencheurs.'
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'Le journal d''audit est en ajout seul : % interdit.', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$fonction$;
+
+CREATE OR REPLACE TRIGGER comptes_journalaudit_ajout_seul
+    BEFORE INSERT OR UPDATE OR DELETE ON {journal}
+    FOR EACH ROW EXECUTE FUNCTION comptes_journalaudit_ajout_seul();
+
+-- TRUNCATE stays possible for the owner (test databases are flushed with it); the application's role gets no
+-- TRUNCATE in production (docs/production.md).
+REVOKE UPDATE, DELETE, TRUNCATE ON {journal} FROM PUBLIC;
+"""  # noqa: S608 - table names from model metadata, no input
+
+
+def _litteral(texte: str) -> str:
+    """A SQL string literal of an identifier list (identifiers come from model metadata, never from input)."""
+    return "'" + texte.replace("'", "''") + "'"
+
+
+def _arguments(modele) -> tuple[str, str, str, str]:
+    champs = modele._meta.concrete_fields
+    exclues = sorted(f.column for f in champs if f.column in COLONNES_EXCLUES or isinstance(f, SearchVectorField))
+    masquees = sorted(modele._meta.get_field(nom).column for nom in COLONNES_MASQUEES.get(modele._meta.label, ()))
+    lien = ""
+    if modele._meta.label == "demandes.DemandeAAC":
+        lien = modele._meta.pk.column
+    else:
+        for f in champs:
+            if f.is_relation and f.related_model is not None and f.related_model._meta.label == "demandes.DemandeAAC":
+                lien = f.column
+                break
+    return lien, ",".join(exclues), ",".join(masquees), modele._meta.pk.column
+
+
+def installer(*, using: str = "default") -> list[str]:
+    """Create or replace the audit functions and triggers; returns the audited tables found in the database.
+
+    Idempotent (CREATE OR REPLACE), cheap, run after every migrate. Tables not yet created are skipped: the
+    post_migrate run at the end of the same `migrate` installs them.
+    """
+    connexion = connections[using]
+    with transaction.atomic(using=using), connexion.cursor() as curseur:
+        existantes = set(connexion.introspection.table_names(curseur))
+        if _table_audit() not in existantes:
+            return []
+        curseur.execute(_sql_fonctions())
+        installees = []
+        for label in MODELES_AUDITES:
+            modele = apps.get_model(label)
+            table = modele._meta.db_table
+            if table not in existantes:
+                continue
+            arguments = ", ".join(_litteral(a) for a in _arguments(modele))
+            curseur.execute(
+                f"CREATE OR REPLACE TRIGGER {NOM_DECLENCHEUR} "
+                f"AFTER INSERT OR UPDATE OR DELETE ON {connexion.ops.quote_name(table)} "
+                f"FOR EACH ROW EXECUTE FUNCTION comptes_audit_ecrire({arguments})"
+            )
+            installees.append(table)
+    return installees
+
+
+def installer_apres_migration(sender, using="default", **kwargs) -> None:
+    """post_migrate receiver (comptes.apps): every migrate leaves every audited table with its trigger."""
+    if connections[using].vendor == "postgresql":
+        installer(using=using)
+
+
+# --- Who did it: the transaction-local settings read by the trigger ----------------------------------------------
+
+# The HTTP request being served (set by config.middleware.RequestIdMiddleware), to find its logged-in user.
+REQUETE_COURANTE: ContextVar = ContextVar("audit_requete_courante", default=None)
+# An explicit actor (a user id) for work done on someone's behalf outside a request; 0 means "nobody".
+_ACTEUR: ContextVar[int | None] = ContextVar("audit_acteur", default=None)
+
+_ECRITURE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?([A-Za-z0-9_]+)"?', re.IGNORECASE)
+
+
+@contextmanager
+def acteur(utilisateur):
+    """Attribute the audited writes of this block to `utilisateur` (None: to nobody), e.g. in a Celery task:
+
+    with audit.acteur(Utilisateur.objects.get(pk=utilisateur_id)):
+        services.demande_expirer(demande=demande)
+    """
+    jeton = _ACTEUR.set(utilisateur.pk if utilisateur is not None else 0)
+    try:
+        yield
+    finally:
+        _ACTEUR.reset(jeton)
+
+
+def contexte_courant() -> tuple[str, str]:
+    """(user id, request id) as the trigger will read them; '' when unknown."""
+    utilisateur_id = _ACTEUR.get()
+    if utilisateur_id is None:
+        requete = REQUETE_COURANTE.get()
+        utilisateur = getattr(requete, "user", None) if requete is not None else None
+        utilisateur_id = utilisateur.pk if utilisateur is not None and utilisateur.is_authenticated else 0
+    requete_id = ID_REQUETE.get()
+    return (str(utilisateur_id) if utilisateur_id else "", "" if requete_id == "-" else requete_id)
+
+
+@cache
+def tables_auditees() -> frozenset[str]:
+    return frozenset(apps.get_model(label)._meta.db_table for label in MODELES_AUDITES)
+
+
+def _appliquer(connexion, valeurs: tuple[str, str]) -> None:
+    # On the raw connection: not a query of the application (query-count tests do not see it), but errors are
+    # still turned into Django's (a database outage must reach the 503 middleware as an OperationalError).
+    with connexion.wrap_database_errors, connexion.connection.cursor() as curseur:
+        curseur.execute(
+            "SELECT set_config('app.utilisateur_id', %s, true), set_config('app.request_id', %s, true)",
+            list(valeurs),
+        )
+
+
+def enveloppe_execution(execute, sql, params, many, context):
+    """Execute wrapper: before a write on an audited table, tell PostgreSQL who writes, for this transaction."""
+    correspondance = _ECRITURE.match(sql) if isinstance(sql, str) else None
+    if correspondance is None or correspondance.group(1) not in tables_auditees():
+        return execute(sql, params, many, context)
+    connexion = context["connection"]
+    valeurs = contexte_courant()
+    if not connexion.get_autocommit():
+        _appliquer(connexion, valeurs)
+        return execute(sql, params, many, context)
+    # Autocommit: a transaction-local setting would vanish before the write; give the write its own transaction.
+    with transaction.atomic(using=connexion.alias):
+        _appliquer(connexion, valeurs)
+        return execute(sql, params, many, context)
+
+
+def installer_enveloppe(sender, connection, **kwargs) -> None:
+    """connection_created receiver (comptes.apps): every PostgreSQL connection carries the execute wrapper.
+
+    Inserted first, not appended: `connection.execute_wrapper()` blocks pop the last wrapper when they end, and a
+    connection opened inside such a block must not have ours popped in its place.
+    """
+    if connection.vendor == "postgresql" and enveloppe_execution not in connection.execute_wrappers:
+        connection.execute_wrappers.insert(0, enveloppe_execution)

@@ -1,5 +1,7 @@
 """Writes on accounts: the second factor, the account journal, the personal-data export and the email outbox."""
 
+import logging
+
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -11,6 +13,45 @@ from .models import EvenementCompte, Notification, Utilisateur
 from .selectors import donnees_personnelles
 
 NOM_APPAREIL = "Application d'authentification"
+
+logger = logging.getLogger(__name__)
+
+# One quick reconnection (a pooled connection gone stale after a broker restart), not Celery's default of several
+# attempts: the user waits for this hook, and the outbox sweep is the real retry.
+POLITIQUE_PUBLICATION = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+
+
+def _erreurs_broker() -> tuple[type[BaseException], ...]:
+    """What publishing raises when the broker is unreachable: kombu's errors and the transport's own."""
+    from kombu.exceptions import KombuError
+
+    from config.celery import app
+
+    with app.connection_for_write() as connexion:  # no network access: only reads the transport's error types
+        return (KombuError, OSError, *connexion.connection_errors)
+
+
+def _envoyer_apres_commit(notification_id: int) -> None:
+    """Enqueue the sending once the transaction commits; a broker outage only delays the email.
+
+    The hook runs after the commit, while the user's request is still being answered: an exception here would turn
+    a request that succeeded into an error page. The row stays unsent and the periodic sweep
+    (tasks.notifications_relancer) enqueues it again once the broker is back, so logging is all there is to do.
+    """
+    from .tasks import notification_envoyer
+
+    def envoyer():
+        try:
+            notification_envoyer.apply_async((notification_id,), retry_policy=POLITIQUE_PUBLICATION)
+        except _erreurs_broker() as exc:
+            logger.warning(
+                "Broker injoignable : la notification %s partira au prochain passage de la relance (%s)",
+                notification_id,
+                exc.__class__.__name__,
+                extra={"notification_id": notification_id},
+            )
+
+    transaction.on_commit(envoyer)
 
 
 def notification_creer(*, destinataire: str, sujet: str, corps: str, cle: str | None = None) -> Notification | None:
@@ -26,9 +67,7 @@ def notification_creer(*, destinataire: str, sujet: str, corps: str, cle: str | 
         if cle is None:
             raise
         return None
-    from .tasks import notification_envoyer
-
-    transaction.on_commit(lambda: notification_envoyer.delay(notification.pk))
+    _envoyer_apres_commit(notification.pk)
     return notification
 
 
@@ -45,11 +84,9 @@ def notifications_relancer_envoi(*, notifications: QuerySet[Notification]) -> in
     Unlike the periodic sweep, this ignores the attempt ceiling: a person decided to try again. Already sent rows
     are left alone, and the task itself claims the row, so a double click cannot send twice.
     """
-    from .tasks import notification_envoyer
-
     ids = list(notifications.filter(envoye_le__isnull=True).order_by("cree_le").values_list("pk", flat=True))
     for notification_id in ids:
-        transaction.on_commit(lambda notification_id=notification_id: notification_envoyer.delay(notification_id))
+        _envoyer_apres_commit(notification_id)
     return len(ids)
 
 

@@ -37,9 +37,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    # dsfr before django.forms: its widget templates (radio buttons, checkboxes) take precedence.
+    "dsfr",
     "django.forms",
     "widget_tweaks",
-    "dsfr",
     "django_htmx",
     "rest_framework",
     "django_filters",
@@ -309,6 +310,8 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Demo -------------------------------------------------------------------------------------------------
 SERVICE_NAME = "Référentiel AD"
+# Absolute links in emails (https://referentiel-ad.example in production).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "")
 
 # --- Logging ----------------------------------------------------------------------------------------------
 # LOG_FORMAT=json: one JSON object per line with the request id (config/logging.py); "texte" for humans.

@@ -28,7 +28,12 @@ def erreur_du_champ(contenu: str, champ: str) -> str:
     import html
     import re
 
-    trouve = re.search(rf'<ul class="errorlist" id="id_{re.escape(champ)}_error"><li>(.*?)</li>', contenu, re.S)
+    trouve = re.search(
+        rf'<div id="id_{re.escape(champ)}-desc-error">\s*<ul class="errorlist">'
+        r'\s*<li class="fr-error-text">\s*(.*?)\s*</li>',
+        contenu,
+        re.S,
+    )
     assert trouve, f"aucune erreur affichée sous le champ {champ}"
     assert f'aria-describedby="id_{champ}-desc-error"' in contenu
     return html.unescape(trouve.group(1))

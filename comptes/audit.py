@@ -33,23 +33,23 @@ from django.db import connections, transaction
 
 from config.logging import ID_REQUETE
 
-# The tables whose every write is recorded: the request workflow and the référentiel's fiches.
-MODELES_AUDITES = (
-    "demandes.DemandeAAC",
-    "demandes.Decision",
-    "demandes.JournalDemande",
-    "demandes.AttestationCritere",
-    "demandes.Complement",
-    "demandes.Recours",
-    "demandes.PieceJointe",
-    "referentiel.Specialite",
-    "referentiel.AccesDerogatoire",
-    "referentiel.Indication",
-    "referentiel.CritereOctroi",
-    "referentiel.PUT",
-    "referentiel.Document",
-    "referentiel.RapportPeriodique",
-)
+# The tables whose every write is recorded (the request workflow and the référentiel's fiches), with their label.
+MODELES_AUDITES = {
+    "demandes.DemandeAAC": "Demandes d'AAC",
+    "demandes.Decision": "Décisions",
+    "demandes.JournalDemande": "Journal des demandes",
+    "demandes.AttestationCritere": "Attestations de critères",
+    "demandes.Complement": "Demandes de complément",
+    "demandes.Recours": "Recours gracieux",
+    "demandes.PieceJointe": "Pièces jointes",
+    "referentiel.Specialite": "Spécialités",
+    "referentiel.AccesDerogatoire": "Accès dérogatoires",
+    "referentiel.Indication": "Indications",
+    "referentiel.CritereOctroi": "Critères d'octroi",
+    "referentiel.PUT": "Protocoles d'utilisation thérapeutique",
+    "referentiel.Document": "Documents",
+    "referentiel.RapportPeriodique": "Rapports périodiques de synthèse",
+}
 # Derived search data, rebuilt from the other columns: left out of the JSON (and a change to them alone is not a
 # write worth a row). Any SearchVectorField is left out too.
 COLONNES_EXCLUES = frozenset({"document_recherche", "texte_recherche"})

@@ -6,12 +6,12 @@ import uuid
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import Notification, Utilisateur
+from .models import JournalAudit, Notification, Utilisateur
 
 # Never exported, even to the person concerned: a password hash or an OTP secret in a downloaded file is a key to
 # the account for whoever finds that file; axes' raw form data may hold a mistyped password.
@@ -111,3 +111,18 @@ def donnees_personnelles(*, utilisateur: Utilisateur) -> dict:
         "donnees_liees": donnees_liees,
         **par_adresse,
     }
+
+
+# --- The ANSM administrators' audit pages -----------------------------------------------------------------------
+
+
+def journal_audit() -> QuerySet[JournalAudit]:
+    """The audit trail, newest first (by id: insertion order, on the primary key's index), with each author."""
+    return JournalAudit.objects.select_related("utilisateur").order_by("-id")
+
+
+def acces_donnees_patients() -> QuerySet:
+    """The log of patient-data reads, newest first, with the request and the reader."""
+    from demandes.models import AccesDonneesPatient
+
+    return AccesDonneesPatient.objects.select_related("demande", "utilisateur").order_by("-id")

@@ -199,6 +199,21 @@ def double_facteur_reinitialiser(*, utilisateur: Utilisateur, par: Utilisateur, 
     return supprimes
 
 
+def export_donnees_patients_enregistrer(
+    *, utilisateur: Utilisateur, journal: str, filtres: dict, lignes: int, adresse_ip: str | None = None
+) -> EvenementCompte:
+    """Journal a download that holds patient data (RGPD): who, when, which extract, how many rows.
+
+    `filtres` and the highest row id included (in `filtres`) say exactly which rows left the service.
+    """
+    return evenement_compte_enregistrer(
+        utilisateur=utilisateur,
+        type_evenement=TypeEvenementCompte.EXPORT_DONNEES_PATIENTS,
+        adresse_ip=adresse_ip,
+        details={"journal": journal, "filtres": filtres, "lignes": lignes},
+    )
+
+
 def utilisateur_exporter_donnees(*, utilisateur: Utilisateur, adresse_ip: str | None = None) -> dict:
     """Journal the download, then return everything held about the person (the journal row included)."""
     with transaction.atomic():

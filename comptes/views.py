@@ -3,6 +3,7 @@ second factor of ANSM staff."""
 
 import base64
 import json
+from functools import wraps
 from urllib.parse import urlencode
 
 import qrcode
@@ -14,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -22,11 +24,15 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET
 from django_otp import login as otp_login
 
+from referentiel.exports import reponse_csv
+
 from . import selectors, services
-from .enums import TypeEvenementCompte
+from .enums import OperationAudit, TypeEvenementCompte
 from .exceptions import ErreurCompte
+from .filters import AccesDonneesFilter, JournalAuditFilter, libelles_tables
 from .forms import (
     ChangementMotDePasseForm,
     CodeDoubleFacteurForm,
@@ -269,4 +275,196 @@ def double_facteur_verification(request):
             "next": suivant,
         },
         status=400 if form.errors else 200,
+    )
+
+
+# --- ANSM administrators: the audit trail and the patient-data access log -------------------------------------------
+
+PAR_PAGE_AUDIT = 50
+
+
+def administrateur_requis(vue):
+    """Logged-in ANSM administrators only (second factor checked by comptes.middleware); 403 for anyone else."""
+
+    @wraps(vue)
+    @login_required
+    def enveloppe(request, *args, **kwargs):
+        if not request.user.est_administrateur:
+            raise PermissionDenied("Cette page est réservée aux administrateurs de l'ANSM.")
+        return vue(request, *args, **kwargs)
+
+    return enveloppe
+
+
+def _fil_ansm(courant: str, *liens: tuple[str, str]) -> dict:
+    return _fil(courant, (reverse("ansm:tableau_de_bord"), "Espace ANSM"), *liens)
+
+
+def _texte(valeur) -> str:
+    if valeur is None:
+        return "—"
+    if isinstance(valeur, dict | list | bool):
+        return json.dumps(valeur, ensure_ascii=False)
+    return str(valeur)
+
+
+def _ligne_audit(ligne, tables: dict[str, str]) -> dict:
+    """A row as the page shows it: the changed columns before → after, or every column of a created/deleted row."""
+    avant, apres = ligne.avant or {}, ligne.apres or {}
+    if ligne.operation == OperationAudit.MODIFICATION:
+        details = [(c, _texte(avant.get(c)), _texte(apres.get(c))) for c in ligne.colonnes]
+    else:
+        valeurs = apres if ligne.operation == OperationAudit.CREATION else avant
+        details = [(c, _texte(v), "") for c, v in sorted(valeurs.items())]
+    return {"objet": ligne, "table": tables.get(ligne.table_nom, ligne.table_nom), "details": details}
+
+
+def _filtres_appliques(filtre) -> dict:
+    if not filtre.is_bound:
+        return {}
+    return {nom: str(valeur) for nom, valeur in filtre.form.cleaned_data.items() if valeur not in (None, "")}
+
+
+@require_GET
+@administrateur_requis
+@never_cache
+def audit_journal(request):
+    """Search the audit trail: table, request, author, dates, operation; 50 rows a page, two queries."""
+    filtre = JournalAuditFilter(request.GET or None, queryset=selectors.journal_audit())
+    page = Paginator(filtre.qs, PAR_PAGE_AUDIT).get_page(request.GET.get("page"))
+    tables = dict(libelles_tables())
+    return render(
+        request,
+        "ansm/audit.html",
+        {
+            "title": "Journal d'audit",
+            "breadcrumb_data": _fil_ansm("Journal d'audit"),
+            "filtre": filtre,
+            "page_obj": page,
+            "lignes": [_ligne_audit(ligne, tables) for ligne in page.object_list],
+            "export": f"{reverse('ansm:audit_export')}?{request.GET.urlencode()}",
+        },
+        status=400 if filtre.is_bound and not filtre.is_valid() else 200,
+    )
+
+
+@require_GET
+@administrateur_requis
+@never_cache
+def audit_acces(request):
+    """Search the log of patient-data reads: request, reader, dates, channel."""
+    filtre = AccesDonneesFilter(request.GET or None, queryset=selectors.acces_donnees_patients())
+    page = Paginator(filtre.qs, PAR_PAGE_AUDIT).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "ansm/audit_acces.html",
+        {
+            "title": "Accès aux données des patients",
+            "breadcrumb_data": _fil_ansm("Accès aux données des patients"),
+            "filtre": filtre,
+            "page_obj": page,
+            "export": f"{reverse('ansm:audit_acces_export')}?{request.GET.urlencode()}",
+        },
+        status=400 if filtre.is_bound and not filtre.is_valid() else 200,
+    )
+
+
+def _export(request, *, filtre, journal: str, nom: str, entete: list[str], ligne):
+    """The filtered rows as CSV, journaled first as a patient-data export (who, filters, rows up to which id).
+
+    Rows written after the click are left out (id bound), so the journal says exactly what left the service.
+    """
+    if filtre.is_bound and not filtre.is_valid():
+        return HttpResponse(
+            "Filtres invalides : corrigez-les sur la page avant de télécharger.",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    dernier_id = filtre.qs.values_list("id", flat=True).first()
+    lignes = filtre.qs.filter(id__lte=dernier_id) if dernier_id is not None else filtre.qs.none()
+    filtres = {**_filtres_appliques(filtre), "jusqu_a_id": dernier_id}
+    services.export_donnees_patients_enregistrer(
+        utilisateur=request.user,
+        journal=journal,
+        filtres=filtres,
+        lignes=lignes.count(),
+        adresse_ip=adresse_ip(request),
+    )
+    return reponse_csv(
+        nom_fichier=f"{nom}-{timezone.localdate():%Y-%m-%d}.csv",
+        entete=entete,
+        lignes=(ligne(objet) for objet in lignes.iterator(chunk_size=2000)),
+    )
+
+
+def _date_heure(valeur) -> str:
+    return timezone.localtime(valeur).isoformat(timespec="seconds")
+
+
+@require_GET
+@administrateur_requis
+@never_cache
+def audit_journal_export(request):
+    tables = dict(libelles_tables())
+
+    def ligne(j):
+        return [
+            j.pk,
+            _date_heure(j.le),
+            tables.get(j.table_nom, j.table_nom),
+            j.get_operation_display(),
+            j.objet_id,
+            j.demande_reference,
+            j.utilisateur.email if j.utilisateur else "",
+            j.requete_id,
+            j.role_base,
+            ", ".join(j.colonnes),
+            "" if j.avant is None else json.dumps(j.avant, ensure_ascii=False, sort_keys=True),
+            "" if j.apres is None else json.dumps(j.apres, ensure_ascii=False, sort_keys=True),
+        ]
+
+    return _export(
+        request,
+        filtre=JournalAuditFilter(request.GET or None, queryset=selectors.journal_audit()),
+        journal="audit",
+        nom="journal-audit",
+        entete=[
+            "N°",
+            "Date",
+            "Table",
+            "Opération",
+            "Ligne",
+            "Demande",
+            "Utilisateur",
+            "Requête",
+            "Rôle PostgreSQL",
+            "Colonnes modifiées",
+            "Avant",
+            "Après",
+        ],
+        ligne=ligne,
+    )
+
+
+@require_GET
+@administrateur_requis
+@never_cache
+def audit_acces_export(request):
+    def ligne(a):
+        return [
+            a.pk,
+            _date_heure(a.le),
+            a.demande.reference,
+            a.utilisateur.email,
+            a.utilisateur.get_role_display(),
+            a.get_canal_display(),
+        ]
+
+    return _export(
+        request,
+        filtre=AccesDonneesFilter(request.GET or None, queryset=selectors.acces_donnees_patients()),
+        journal="acces_donnees_patients",
+        nom="acces-donnees-patients",
+        entete=["N°", "Date", "Demande", "Utilisateur", "Rôle", "Canal"],
+        ligne=ligne,
     )

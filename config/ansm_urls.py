@@ -5,6 +5,7 @@ The dashboard is the entry point; the référentiel's management lives under /an
 
 from django.urls import include, path
 
+from comptes import views as comptes
 from referentiel.gestion import views as gestion
 
 app_name = "ansm"
@@ -14,4 +15,9 @@ urlpatterns = [
     path("referentiel/", include("referentiel.gestion.urls")),
     # --- Review queue of AAC requests, laboratory information requests (R16) and statistics (issue 5) ---
     # Added here by the demandes back-office, e.g. path("instruction/", include("demandes.ansm_urls")).
+    # --- Administrators: the audit trail and the log of patient-data reads (issue 7) ---
+    path("audit/", comptes.audit_journal, name="audit"),
+    path("audit/export.csv", comptes.audit_journal_export, name="audit_export"),
+    path("audit/acces/", comptes.audit_acces, name="audit_acces"),
+    path("audit/acces/export.csv", comptes.audit_acces_export, name="audit_acces_export"),
 ]

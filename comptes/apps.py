@@ -1,6 +1,17 @@
 from django.apps import AppConfig
+from django.db import connections
 from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
+
+
+def _apres_migration(sender, using="default", **kwargs) -> None:
+    """Every migrate leaves the audit triggers and the retention index in place (idempotent, see the modules)."""
+    if connections[using].vendor != "postgresql":
+        return
+    from . import audit, retention
+
+    audit.installer(using=using)
+    retention.installer_index(using=using)
 
 
 class ComptesConfig(AppConfig):
@@ -10,12 +21,13 @@ class ComptesConfig(AppConfig):
     def ready(self) -> None:
         # The accounts app also carries the project's operations concerns (issue 7): its system checks, the
         # request id that follows a request into the Celery tasks it enqueues, and the audit trail's triggers
-        # (installed after every migrate) and execute wrapper (on every connection), see comptes.audit.
+        # (installed after every migrate, with the retention index) and execute wrapper (on every connection), see
+        # comptes.audit and comptes.retention.
         from config import checks  # noqa: F401 - registers the checks
         from config.logging import connecter_celery
 
         from . import audit
 
         connecter_celery()
-        post_migrate.connect(audit.installer_apres_migration, sender=self, dispatch_uid="comptes.audit.installer")
+        post_migrate.connect(_apres_migration, sender=self, dispatch_uid="comptes.apres_migration")
         connection_created.connect(audit.installer_enveloppe, dispatch_uid="comptes.audit.enveloppe")

@@ -203,12 +203,6 @@ def installer(*, using: str = "default") -> list[str]:
     return installees
 
 
-def installer_apres_migration(sender, using="default", **kwargs) -> None:
-    """post_migrate receiver (comptes.apps): every migrate leaves every audited table with its trigger."""
-    if connections[using].vendor == "postgresql":
-        installer(using=using)
-
-
 # --- Who did it: the transaction-local settings read by the trigger ----------------------------------------------
 
 # The HTTP request being served (set by config.middleware.RequestIdMiddleware), to find its logged-in user.

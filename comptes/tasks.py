@@ -1,4 +1,4 @@
-"""Celery tasks of the accounts app: the email outbox."""
+"""Celery tasks of the accounts app: the email outbox, and the retention of patient identity (issue 7)."""
 
 import logging
 from datetime import timedelta
@@ -60,3 +60,14 @@ def notifications_relancer() -> int:
     for notification_id in ids:
         notification_envoyer.delay(notification_id)
     return len(ids)
+
+
+@shared_task
+def demandes_pseudonymiser() -> int:
+    """Nightly (beat): pseudonymise the requests closed for RETENTION_PATIENT_JOURS (comptes.retention).
+
+    No actor: the audit trail records these writes with the task's id (`tache-<id>`) as request id.
+    """
+    from .retention import demandes_pseudonymiser as pseudonymiser
+
+    return pseudonymiser()

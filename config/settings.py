@@ -155,6 +155,12 @@ OTP_TOTP_ISSUER = "Référentiel AD"
 # A reset link is a key to the account: valid one hour, not Django's three days.
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60)
 
+# Health data (issue 7): the patient identity of a closed request is pseudonymised this many days after its last
+# activity (comptes.retention); two years by default.
+RETENTION_PATIENT_JOURS = env_int("RETENTION_PATIENT_JOURS", 2 * 365)
+if RETENTION_PATIENT_JOURS < 1:
+    raise ImproperlyConfigured("RETENTION_PATIENT_JOURS doit être un nombre de jours positif.")
+
 # --- Internationalisation -------------------------------------------------------------------------------
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français")]
@@ -232,6 +238,11 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-relancer": {
         "task": "comptes.tasks.notifications_relancer",
         "schedule": crontab(minute="*/10"),
+    },
+    # Retention: pseudonymise the patient identity of requests closed for RETENTION_PATIENT_JOURS (comptes.retention).
+    "demandes-pseudonymiser": {
+        "task": "comptes.tasks.demandes_pseudonymiser",
+        "schedule": crontab(hour=3, minute=40),
     },
 }
 

@@ -6,6 +6,7 @@ The dashboard is the entry point; the référentiel's management lives under /an
 from django.urls import include, path
 
 from comptes import views as comptes
+from demandes import echeances
 from referentiel.gestion import views as gestion
 
 app_name = "ansm"
@@ -13,6 +14,8 @@ app_name = "ansm"
 urlpatterns = [
     path("", gestion.tableau_de_bord, name="tableau_de_bord"),
     path("referentiel/", include("referentiel.gestion.urls")),
+    # --- Upcoming deadlines of the next 90 days, by kind (issue 6) ---
+    path("echeances/", echeances.page_echeances, name="echeances"),
     # --- Review queue of AAC requests, laboratory information requests (R16) and statistics (issue 5) ---
     # Added here by the demandes back-office, e.g. path("instruction/", include("demandes.ansm_urls")).
     # --- Administrators: the audit trail and the log of patient-data reads (issue 7) ---

@@ -217,7 +217,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A message taken by a worker that died unacknowledged goes back to the queue after this many seconds (tasks
+    # are acks_late and idempotent). Tests shorten it to see a killed worker's task redelivered.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
@@ -238,6 +240,26 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-relancer": {
         "task": "comptes.tasks.notifications_relancer",
         "schedule": crontab(minute="*/10"),
+    },
+    # Deadlines (issue 6): each task is idempotent and takes an optional "aujourd_hui"; run one by hand with
+    # `manage.py executer_tache <name> [--aujourdhui AAAA-MM-JJ]`. Expiry and CPC ends just after midnight, the
+    # reminders in the early morning, before people read their email.
+    "demandes-expirer": {"task": "demandes.tasks.demandes_expirer", "schedule": crontab(hour=0, minute=30)},
+    "cpc-echeances": {"task": "referentiel.tasks.cpc_echeances_traiter", "schedule": crontab(hour=0, minute=45)},
+    "aac-fins-traitement": {
+        "task": "demandes.tasks.aac_fins_traitement_rappeler",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    "aac-cessations": {"task": "demandes.tasks.aac_cessations_prevenir", "schedule": crontab(hour=6, minute=10)},
+    "complements-relancer": {"task": "demandes.tasks.complements_relancer", "schedule": crontab(hour=6, minute=20)},
+    "engagements-aap": {"task": "referentiel.tasks.engagements_aap_rappeler", "schedule": crontab(hour=6, minute=30)},
+    "rapports-periodiques": {
+        "task": "referentiel.tasks.rapports_periodiques_traiter",
+        "schedule": crontab(hour=6, minute=40),
+    },
+    "statistiques-mensuelles": {
+        "task": "demandes.tasks.statistiques_mensuelles_envoyer",
+        "schedule": crontab(day_of_month=1, hour=7, minute=0),
     },
     # Retention: pseudonymise the patient identity of requests closed for RETENTION_PATIENT_JOURS (comptes.retention).
     "demandes-pseudonymiser": {

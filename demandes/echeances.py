@@ -419,11 +419,13 @@ def _expedier_plus_tard(notification_id: int, countdown: int = 0) -> None:
         logger.warning("Broker injoignable : statistiques %s non publiées (%s)", notification_id, exc)
 
 
-def statistiques_expedier(*, notification_id: int, tentative: int = 0) -> bool:
+def statistiques_expedier(*, notification_id: int) -> bool:
     """Send one monthly-statistics email with its CSV, claimed like any outbox row (locked, `envoye_le` empty):
-    two workers never both send it. A failure is recorded on the row (visible to administrators in the outbox
-    admin) and retried with an exponential backoff."""
+    two workers never both send it. A failure is recorded on the row (the outbox admin shows it to the
+    administrators, who can retry) and retried after 30 s, 1 min, 2 min... (the attempts recorded on the row), up to
+    the outbox's ceiling."""
     from comptes.models import Notification
+    from comptes.tasks import TENTATIVES_MAX
 
     with transaction.atomic():
         notification = (
@@ -442,10 +444,12 @@ def statistiques_expedier(*, notification_id: int, tentative: int = 0) -> bool:
         try:
             message.send()
         except Exception as exc:  # noqa: BLE001 - any sending error is recorded and retried
-            Notification.objects.filter(pk=notification_id).update(
-                tentatives=F("tentatives") + 1, derniere_erreur=f"{exc.__class__.__name__}: {exc}"[:2000]
-            )
-            transaction.on_commit(lambda: _expedier_plus_tard(notification_id, min(3600, 30 * 2**tentative)))
+            notification.tentatives += 1
+            notification.derniere_erreur = f"{exc.__class__.__name__}: {exc}"[:2000]
+            notification.save(update_fields=["tentatives", "derniere_erreur"])
+            if notification.tentatives < TENTATIVES_MAX:
+                delai = min(3600, 30 * 2 ** (notification.tentatives - 1))
+                transaction.on_commit(lambda: _expedier_plus_tard(notification_id, delai))
             logger.warning("Échec d'envoi des statistiques %s : %s", notification_id, exc)
             return False
         notification.envoye_le = timezone.now()

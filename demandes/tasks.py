@@ -82,7 +82,7 @@ def statistiques_mensuelles_envoyer(aujourd_hui: str | None = None) -> dict[str,
     return echeances.statistiques_mensuelles_envoyer(aujourd_hui=jour(aujourd_hui))
 
 
-@shared_task(bind=True, acks_late=True)
-def statistiques_mensuelles_expedier(self, notification_id: int) -> bool:
+@shared_task(acks_late=True)
+def statistiques_mensuelles_expedier(notification_id: int) -> bool:
     """Send one monthly-statistics email with its attachment (retried with backoff on failure)."""
-    return echeances.statistiques_expedier(notification_id=notification_id, tentative=self.request.retries or 0)
+    return echeances.statistiques_expedier(notification_id=notification_id)

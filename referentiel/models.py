@@ -47,12 +47,28 @@ class Laboratoire(models.Model):
 class Substance(models.Model):
     """An active substance, named by its DCI (INN)."""
 
-    dci = models.CharField("DCI", max_length=250, unique=True)
-    code_bdpm = models.CharField("code substance BDPM", max_length=10, null=True, blank=True, unique=True)
+    dci = models.CharField("DCI", max_length=250)
+    code_bdpm = models.CharField("code substance BDPM", max_length=10, null=True, blank=True)
 
     class Meta:
         ordering = ["dci"]
         indexes = [GinIndex(fields=["dci"], name="substance_dci_trgm", opclasses=["gin_trgm_ops"])]
+        # Unique constraints rather than unique=True: no extra varchar_pattern_ops index that no LIKE query uses
+        # (every index is rebuilt by the BDPM import and written by each insert).
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dci"],
+                name="substance_dci_unique",
+                violation_error_message="Une substance porte déjà cette DCI.",
+                violation_error_code="unique",
+            ),
+            models.UniqueConstraint(
+                fields=["code_bdpm"],
+                name="substance_code_bdpm_unique",
+                violation_error_message="Une substance porte déjà ce code BDPM.",
+                violation_error_code="unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.dci
@@ -62,8 +78,8 @@ class Specialite(models.Model):
     """A branded medicinal product. Listed in the public référentiel only while it holds a derogatory status (R1)."""
 
     nom = models.CharField("dénomination", max_length=500)
-    slug = models.SlugField(max_length=120, unique=True)
-    cis = models.CharField("code CIS", max_length=8, null=True, blank=True, unique=True, validators=[valider_cis])
+    slug = models.SlugField(max_length=120, db_index=False)  # unique: see Meta.constraints
+    cis = models.CharField("code CIS", max_length=8, null=True, blank=True, validators=[valider_cis])
     substances = models.ManyToManyField(Substance, through="Composition", related_name="specialites")
     forme_pharmaceutique = models.CharField("forme pharmaceutique", max_length=250, blank=True)
     voies_administration = models.CharField("voies d'administration", max_length=250, blank=True)
@@ -104,13 +120,29 @@ class Specialite(models.Model):
             GinIndex(fields=["texte_recherche"], name="specialite_texte_trgm", opclasses=["gin_trgm_ops"]),
             models.Index(fields=["nom"], name="specialite_nom"),
         ]
+        # Unique constraints rather than unique=True: no extra varchar_pattern_ops index that no LIKE query uses.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slug"],
+                name="specialite_slug_unique",
+                violation_error_message="Une autre fiche a déjà cette adresse.",
+                violation_error_code="unique",
+            ),
+            models.UniqueConstraint(
+                fields=["cis"],
+                name="specialite_cis_unique",
+                violation_error_message="Une autre spécialité porte déjà ce code CIS.",
+                violation_error_code="unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.nom
 
 
 class Composition(models.Model):
-    specialite = models.ForeignKey(Specialite, on_delete=models.CASCADE, related_name="compositions")
+    # No index of its own: composition_unique starts with specialite_id and serves its lookups.
+    specialite = models.ForeignKey(Specialite, on_delete=models.CASCADE, related_name="compositions", db_index=False)
     substance = models.ForeignKey(Substance, on_delete=models.PROTECT, related_name="compositions")
     dosage = models.CharField(max_length=250, blank=True)
     reference_dosage = models.CharField("référence du dosage", max_length=250, blank=True)
@@ -131,7 +163,10 @@ class Composition(models.Model):
 class ConditionPrescription(models.Model):
     """A CPD line as published in the BDPM (CIS_CPD_bdpm.txt)."""
 
-    specialite = models.ForeignKey(Specialite, on_delete=models.CASCADE, related_name="conditions_prescription")
+    # No index of its own: cpd_unique starts with specialite_id and serves its lookups.
+    specialite = models.ForeignKey(
+        Specialite, on_delete=models.CASCADE, related_name="conditions_prescription", db_index=False
+    )
     texte = models.CharField(max_length=500)
 
     class Meta:

@@ -216,6 +216,36 @@ def specialites_rechercher(specialites: QuerySet[Specialite], *, texte: str) -> 
     return specialites.filter(approchee).annotate(pertinence=SearchRank(F("document_recherche"), prefixes))
 
 
+def _mot_du_catalogue(mot: str) -> Q:
+    """A catalogue row (no search document) holding this word in its name, a DCI or a laboratory's name."""
+    return (
+        Q(nom__unaccent__icontains=mot)
+        | Q(Exists(Composition.objects.filter(specialite=OuterRef("pk"), substance__dci__unaccent__icontains=mot)))
+        | Q(titulaire__nom__unaccent__icontains=mot)
+        | Q(exploitant__nom__unaccent__icontains=mot)
+    )
+
+
+def specialites_rechercher_catalogue(specialites: QuerySet[Specialite], *, texte: str) -> QuerySet[Specialite]:
+    """The back-office search over the whole catalogue, annotated with `pertinence`: the référentiel's search
+    (specialites_rechercher) for the spécialités that have a search document, and for the BDPM imports that have
+    none (no status yet: the import does not index them, see referentiel.importation) every word of the text in
+    their name, a DCI or a laboratory's name, accents and case ignored. A scan of the catalogue's rows, which a
+    back-office page can afford and the 15,000 documents nobody else searches are not worth."""
+    texte = texte.strip()[:200]
+    mots = re.findall(r"\w+", texte)[:_TERMES_MAX]
+    if not mots:
+        return specialites
+    documentees = specialites_rechercher(Specialite.objects.filter(document_recherche__isnull=False), texte=texte)
+    par_nom = Q(document_recherche__isnull=True)
+    for mot in mots:
+        par_nom &= _mot_du_catalogue(mot)
+    requete = SearchQuery(texte, search_type="websearch", config=CONFIGURATION_RECHERCHE)
+    return specialites.filter(Q(pk__in=documentees.values("pk")) | par_nom).annotate(
+        pertinence=Coalesce(SearchRank(F("document_recherche"), requete), Value(0.0))
+    )
+
+
 TRIS = {
     "pertinence": ("-pertinence", "nom", "id"),
     "nom": ("nom", "id"),
@@ -453,7 +483,7 @@ def gestion_specialites(*, texte: str = "", avec_statut: bool | None = None) -> 
     if re.fullmatch(r"\d{8}", texte):
         specialites = specialites.filter(cis=texte)
     elif texte:
-        specialites = specialites_rechercher(specialites, texte=texte)
+        specialites = specialites_rechercher_catalogue(specialites, texte=texte)
     if avec_statut is not None:
         condition = Exists(AccesDerogatoire.objects.filter(specialite=OuterRef("pk")))
         specialites = specialites.filter(condition if avec_statut else ~condition)

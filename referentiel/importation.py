@@ -11,22 +11,22 @@ back-office (pick a spécialité when creating a fiche) and the AMM check of req
 """
 
 import datetime
+import gc
 import re
 import sys
 import time
-from collections import Counter
-from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
 from .enums import StatutAMM
 from .exceptions import ReferentielError
 from .models import AccesDerogatoire, HistoriqueFiche, Specialite
-from .services import specialites_indexer, sql_document_recherche, sql_texte_recherche
+from .services import specialites_indexer
 
 FICHIER_CIS = "CIS_bdpm.txt"
 FICHIER_COMPO = "CIS_COMPO_bdpm.txt"
@@ -39,6 +39,12 @@ _DATE = re.compile(r"(\d{2})/(\d{2})/(\d{4})")
 _MAX_NOM, _MAX_FORME, _MAX_STATUT, _MAX_LABO = 500, 250, 100, 200
 _MAX_DCI, _MAX_CODE, _MAX_DOSAGE, _MAX_CPD = 250, 10, 250, 500
 _MAX_RESTRICTION = 500
+_ASCII = frozenset(map(chr, range(128)))
+# Fiche addresses (see _slugs).
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_VERS_TIRET = bytes(c if chr(c) in "abcdefghijklmnopqrstuvwxyz0123456789\n" else ord("-") for c in range(256))
+_TIRETS = re.compile(rb"--+")
+_OBJET_UTILISE = "55006"  # PostgreSQL's object_in_use
 
 
 @dataclass
@@ -67,8 +73,11 @@ class Bilan:
 @dataclass
 class RapportImport:
     bilans: dict[str, Bilan]
-    # New spécialités get their search document as they are inserted; changed ones are re-indexed afterwards.
+    # Spécialités of the référentiel (holding a status) whose search document changed with the BDPM; catalogue rows
+    # keep none (see _SQL_SPECIALITES_CREER).
     specialites_reindexees: int = 0
+    # Into an empty catalogue, indexes and constraints were built after the rows (see _demonter).
+    premier_chargement: bool = False
     duree: float = 0.0
 
     @property
@@ -88,11 +97,12 @@ class _Donnees:
 
 
 # --- Reading --------------------------------------------------------------------------------------------------
+# These loops run once per line of files of tens of thousands of lines: they avoid per-line function calls and
+# regular expressions where a plain string test decides (the import's own time is measured against a COPY).
 
 
-def _lignes(chemin: Path, bilan: Bilan, progression: tqdm) -> Iterator[tuple[int, str]]:
+def _lignes(contenu: bytes, bilan: Bilan, progression: tqdm) -> list[tuple[int, str]]:
     """(number, text) of each non-blank line; a line with a byte Windows-1252 does not define is rejected."""
-    contenu = chemin.read_bytes()
     try:
         texte = contenu.decode(ENCODAGE)
     except UnicodeDecodeError:
@@ -111,18 +121,15 @@ def _lignes(chemin: Path, bilan: Bilan, progression: tqdm) -> Iterator[tuple[int
                     numero, f"octet 0x{brute[exc.start]:02X} indéfini en Windows-1252 (position {exc.start + 1})"
                 )
                 lignes.append("")
-    nul = b"\x00" in contenu
-    for numero, ligne in enumerate(lignes, 1):
-        if numero % 2000 == 0:
-            progression.update(2000)
-        if not ligne or ligne.isspace():
-            continue
-        bilan.lignes += 1
-        if nul and "\x00" in ligne:
-            bilan.rejeter(numero, "caractère nul dans la ligne")
-            continue
-        yield numero, ligne
-    progression.update(len(lignes) % 2000)
+    retenues = [(numero, ligne) for numero, ligne in enumerate(lignes, 1) if ligne and not ligne.isspace()]
+    bilan.lignes += len(retenues)
+    if b"\x00" in contenu:
+        for numero, ligne in retenues:
+            if "\x00" in ligne:
+                bilan.rejeter(numero, "caractère nul dans la ligne")
+        retenues = [(numero, ligne) for numero, ligne in retenues if "\x00" not in ligne]
+    progression.update(len(lignes) - 1)
+    return retenues
 
 
 def _colonnes(ligne: str, attendu: int) -> list[str] | None:
@@ -160,14 +167,17 @@ def statut_amm_bdpm(statut_administratif: str, etat_commercialisation: str) -> s
     return StatutAMM.ARRETEE
 
 
-def _lire_cis(chemin: Path, bilan: Bilan, progression: tqdm) -> dict[str, tuple]:
+def _lire_cis(contenu: bytes, bilan: Bilan, progression: tqdm) -> dict[str, tuple]:
     specialites: dict[str, tuple] = {}
     premiere_ligne: dict[str, int] = {}
-    for numero, ligne in _lignes(chemin, bilan, progression):
-        colonnes = _colonnes(ligne, 12)
-        if colonnes is None:
-            bilan.rejeter(numero, f"{len(ligne.split(chr(9)))} colonnes au lieu de 12")
-            continue
+    dates: dict[str, datetime.date | None] = {"": None}  # a few thousand distinct dates for 14,000 lines
+    for numero, ligne in _lignes(contenu, bilan, progression):
+        colonnes = ligne.split("\t")
+        if len(colonnes) != 12:
+            colonnes = _colonnes(ligne, 12)
+            if colonnes is None:
+                bilan.rejeter(numero, f"{len(ligne.split(chr(9)))} colonnes au lieu de 12")
+                continue
         cis = colonnes[0].strip()
         if not _cis_valide(cis):
             bilan.rejeter(numero, f"code CIS « {cis} » invalide : 8 chiffres attendus")
@@ -175,18 +185,27 @@ def _lire_cis(chemin: Path, bilan: Bilan, progression: tqdm) -> dict[str, tuple]
         if cis in premiere_ligne:
             bilan.rejeter(numero, f"code CIS {cis} en double (déjà ligne {premiere_ligne[cis]})")
             continue
-        nom, forme, voies = colonnes[1].strip(), colonnes[2].strip(), colonnes[3].strip()
-        statut, etat = colonnes[4].strip(), colonnes[6].strip()
+        nom = colonnes[1].strip()
         if not nom:
             bilan.rejeter(numero, "dénomination vide")
             continue
         texte_date = colonnes[7].strip()
-        try:
-            date_amm = _date(texte_date) if texte_date else None
-        except ValueError:
-            bilan.rejeter(numero, f"date d'AMM « {texte_date} » invalide : JJ/MM/AAAA attendu")
-            continue
-        titulaires = [t.strip() for t in colonnes[10].split(";") if t and not t.isspace()]
+        if texte_date in dates:
+            date_amm = dates[texte_date]
+        else:
+            try:
+                date_amm = dates[texte_date] = _date(texte_date)
+            except ValueError:
+                bilan.rejeter(numero, f"date d'AMM « {texte_date} » invalide : JJ/MM/AAAA attendu")
+                continue
+        forme, voies = colonnes[2].strip(), colonnes[3].strip()
+        statut, etat = colonnes[4].strip(), colonnes[6].strip()
+        titulaire = colonnes[10]
+        if ";" in titulaire:
+            titulaires = tuple(t.strip() for t in titulaire.split(";") if t and not t.isspace())
+        else:
+            titulaire = titulaire.strip()
+            titulaires = (titulaire,) if titulaire else ()
         if len(ligne) > _MAX_FORME:  # only a long line may hold a too long field
             motif = _trop_long(
                 (
@@ -212,35 +231,38 @@ def _lire_cis(chemin: Path, bilan: Bilan, progression: tqdm) -> dict[str, tuple]
             etat,
             statut_amm_bdpm(statut, etat),
             date_amm,
-            tuple(titulaires),
+            titulaires,
         )
     return specialites
 
 
-def _lire_compo(chemin: Path, bilan: Bilan, connus: dict, progression: tqdm) -> tuple[list, list]:
+def _lire_compo(contenu: bytes, bilan: Bilan, connus: dict, progression: tqdm) -> tuple[list, list]:
     """Valid composition rows, and one name per substance code (the BDPM spells some codes several ways)."""
     lignes: list[tuple] = []
-    noms_par_code: dict[str, Counter] = {}
-    for numero, ligne in _lignes(chemin, bilan, progression):
-        colonnes = _colonnes(ligne, 8)
-        if colonnes is None:
-            bilan.rejeter(numero, f"{len(ligne.split(chr(9)))} colonnes au lieu de 8")
-            continue
+    noms_par_code: dict[str, dict[str, int]] = {}
+    for numero, ligne in _lignes(contenu, bilan, progression):
+        colonnes = ligne.split("\t")
+        if len(colonnes) != 9 or colonnes[8]:  # the usual line: 8 columns and the trailing TAB
+            colonnes = _colonnes(ligne, 8)
+            if colonnes is None:
+                bilan.rejeter(numero, f"{len(ligne.split(chr(9)))} colonnes au lieu de 8")
+                continue
         cis = colonnes[0].strip()
-        if not _cis_valide(cis):
-            bilan.rejeter(numero, f"code CIS « {cis} » invalide : 8 chiffres attendus")
-            continue
         if cis not in connus:
-            bilan.rejeter(numero, f"code CIS {cis} absent de {FICHIER_CIS} (ou rejeté)")
+            if not _cis_valide(cis):
+                bilan.rejeter(numero, f"code CIS « {cis} » invalide : 8 chiffres attendus")
+            else:
+                bilan.rejeter(numero, f"code CIS {cis} absent de {FICHIER_CIS} (ou rejeté)")
             continue
         code, dci = colonnes[2].strip(), colonnes[3].strip()
-        dosage, reference, nature = colonnes[4].strip(), colonnes[5].strip(), colonnes[6].strip()
         if not code or not dci:
             bilan.rejeter(numero, "code ou dénomination de la substance vide")
             continue
-        if nature not in ("SA", "FT"):
+        nature = colonnes[6].strip()
+        if nature != "SA" and nature != "FT":
             bilan.rejeter(numero, f"nature du composant « {nature} » inconnue : SA ou FT attendu")
             continue
+        dosage, reference = colonnes[4].strip(), colonnes[5].strip()
         if len(code) > _MAX_CODE or len(ligne) > _MAX_DOSAGE:
             motif = _trop_long(
                 (
@@ -255,13 +277,14 @@ def _lire_compo(chemin: Path, bilan: Bilan, connus: dict, progression: tqdm) -> 
                 continue
         noms = noms_par_code.get(code)
         if noms is None:
-            noms = noms_par_code[code] = Counter()
-        noms[dci] += 1
+            noms_par_code[code] = {dci: 1}
+        else:
+            noms[dci] = noms.get(dci, 0) + 1
         lignes.append((cis, code, dosage, reference))
 
-    # One name per code: the most frequent spelling (Counter keeps first-seen order on ties). Codes that end up
-    # with the same name (case aside) are one substance: its DCI is unique.
-    nom_du_code = {code: noms.most_common(1)[0][0] for code, noms in noms_par_code.items()}
+    # One name per code: the most frequent spelling (max() keeps the first seen on ties). Codes that end up with the
+    # same name (case aside) are one substance: its DCI is unique.
+    nom_du_code = {code: max(noms, key=noms.__getitem__) for code, noms in noms_par_code.items()}
     code_du_nom: dict[str, str] = {}
     for code in sorted(nom_du_code):
         code_du_nom.setdefault(nom_du_code[code].casefold(), code)
@@ -269,7 +292,7 @@ def _lire_compo(chemin: Path, bilan: Bilan, connus: dict, progression: tqdm) -> 
     substances = [(code, nom_du_code[code]) for code in sorted(set(canonique.values()))]
 
     compositions, vues = [], set()
-    for rang, (cis, code, dosage, reference) in enumerate(lignes):
+    for cis, code, dosage, reference in lignes:
         code = canonique[code]
         cle = (cis, code, dosage)
         # The same substance and dosage in two elements of one spécialité (day and night tablets, homeopathic
@@ -278,23 +301,25 @@ def _lire_compo(chemin: Path, bilan: Bilan, connus: dict, progression: tqdm) -> 
             bilan.ignores += 1
             continue
         vues.add(cle)
-        compositions.append((cis, code, nom_du_code[code], dosage, reference, rang))
+        compositions.append((cis, code, dosage, reference))
     return compositions, substances
 
 
-def _lire_cpd(chemin: Path, bilan: Bilan, connus: dict, progression: tqdm) -> list[tuple[str, str]]:
+def _lire_cpd(contenu: bytes, bilan: Bilan, connus: dict, progression: tqdm) -> list[tuple[str, str]]:
     conditions, vues = [], set()
-    for numero, ligne in _lignes(chemin, bilan, progression):
-        colonnes = _colonnes(ligne, 2)
-        if colonnes is None:
-            bilan.rejeter(numero, f"{len(ligne.split(chr(9)))} colonnes au lieu de 2")
-            continue
+    for numero, ligne in _lignes(contenu, bilan, progression):
+        colonnes = ligne.split("\t")
+        if len(colonnes) != 2:
+            colonnes = _colonnes(ligne, 2)
+            if colonnes is None:
+                bilan.rejeter(numero, f"{len(ligne.split(chr(9)))} colonnes au lieu de 2")
+                continue
         cis, texte = colonnes[0].strip(), colonnes[1].strip()
-        if not _cis_valide(cis):
-            bilan.rejeter(numero, f"code CIS « {cis} » invalide : 8 chiffres attendus")
-            continue
         if cis not in connus:
-            bilan.rejeter(numero, f"code CIS {cis} absent de {FICHIER_CIS} (ou rejeté)")
+            if not _cis_valide(cis):
+                bilan.rejeter(numero, f"code CIS « {cis} » invalide : 8 chiffres attendus")
+            else:
+                bilan.rejeter(numero, f"code CIS {cis} absent de {FICHIER_CIS} (ou rejeté)")
             continue
         if not texte:
             bilan.ignores += 1
@@ -302,43 +327,60 @@ def _lire_cpd(chemin: Path, bilan: Bilan, connus: dict, progression: tqdm) -> li
         if len(texte) > _MAX_CPD:
             bilan.rejeter(numero, f"condition trop longue ({len(texte)} caractères, {_MAX_CPD} au plus)")
             continue
-        if (cis, texte) in vues:
+        cle = (cis, texte)
+        if cle in vues:
             bilan.ignores += 1
             continue
-        vues.add((cis, texte))
-        conditions.append((cis, texte))
+        vues.add(cle)
+        conditions.append(cle)
     return conditions
 
 
-def _cpd_de_specialite(textes: list[str]) -> tuple[bool, str]:
-    """R28 fields a new spécialité starts with: hospital-only use and prescriber restrictions, from its CPD."""
-    reserve = any("usage hospitalier" in t.casefold() for t in textes)
-    restrictions = " ; ".join(t for t in textes if t.casefold().startswith("prescription") and "réservée" in t)
-    if len(restrictions) > _MAX_RESTRICTION:
-        restrictions = restrictions[: _MAX_RESTRICTION - 1] + "…"
-    return reserve, restrictions
+def _cpd_de_specialites(conditions: list[tuple[str, str]]) -> dict[str, tuple[bool, str]]:
+    """R28 fields a new spécialité starts with, per CIS: hospital-only use and prescriber restrictions, from its
+    CPD. The same few hundred texts recur on thousands of lines: each is read once."""
+    sens: dict[str, tuple[bool, bool]] = {}
+    textes_par_cis: dict[str, list[str]] = {}
+    for cis, texte in conditions:
+        if texte not in sens:
+            minuscules = texte.casefold()
+            restriction = minuscules.startswith("prescription") and "réservée" in texte
+            sens[texte] = ("usage hospitalier" in minuscules, restriction)
+        textes_par_cis.setdefault(cis, []).append(texte)
+    champs = {}
+    for cis, textes in textes_par_cis.items():
+        reserve = any(sens[t][0] for t in textes)
+        restrictions = " ; ".join(t for t in textes if sens[t][1])
+        if len(restrictions) > _MAX_RESTRICTION:
+            restrictions = restrictions[: _MAX_RESTRICTION - 1] + "…"
+        champs[cis] = (reserve, restrictions)
+    return champs
 
 
 # --- Writing --------------------------------------------------------------------------------------------------
+# Two ways in, one result. Into an empty catalogue (the first import), the rows are copied straight into the
+# tables, whose secondary indexes and constraints are built afterwards (see _demonter). Into a catalogue that has
+# rows, they are copied into temporary tables and merged by a handful of set-based statements (INSERT ... WHERE NOT
+# EXISTS, UPDATE ... FROM, DELETE ... USING) that change only what differs.
 
-_TEMPORAIRES = (
-    "bdpm_specialite, bdpm_laboratoire, bdpm_substance, bdpm_composition, bdpm_cpd, bdpm_composition_resolue, "
-    "bdpm_cpd_resolue"
-)
-# Temporary tables vanish at commit; they are also dropped first and last so that two imports in one transaction
-# (tests run inside one) do not meet.
-_SQL_TABLES_TEMPORAIRES = f"""
-DROP TABLE IF EXISTS {_TEMPORAIRES};
-CREATE TEMP TABLE bdpm_specialite (
-    cis text PRIMARY KEY, nom text, forme text, voies text, titulaire text, statut_administratif text,
-    etat_commercialisation text, statut_amm text, date_amm date, reserve_hospitalier boolean, restriction text
-) ON COMMIT DROP;
-CREATE TEMP TABLE bdpm_laboratoire (nom text PRIMARY KEY) ON COMMIT DROP;
-CREATE TEMP TABLE bdpm_substance (code text PRIMARY KEY, dci text) ON COMMIT DROP;
-CREATE TEMP TABLE bdpm_composition (cis text, code text, dci text, dosage text, reference text, rang integer)
-    ON COMMIT DROP;
-CREATE TEMP TABLE bdpm_cpd (cis text, texte text) ON COMMIT DROP;
-"""
+
+# Temporary tables vanish at commit; each is also dropped before it is created so that two imports in one
+# transaction (tests run inside one) do not meet. No primary key nor ANALYZE: the rows are unique by construction
+# (checked in Python), the merges join them by hash, and the planner reads their size from the table itself.
+def _noms(colonnes: str) -> str:
+    return ", ".join(colonne.split()[0] for colonne in colonnes.split(", "))
+
+
+_TEMPORAIRES = {
+    "bdpm_specialite": (
+        "cis text, nom text, slug text, forme text, voies text, titulaire text, statut_administratif text, "
+        "etat_commercialisation text, statut_amm text, date_amm date, reserve_hospitalier bool, restriction text"
+    ),
+    "bdpm_laboratoire": "nom text",
+    "bdpm_substance": "code text, dci text",
+    "bdpm_composition": "cis text, substance_id int8, dosage text, reference text",
+    "bdpm_cpd": "cis text, texte text",
+}
 
 _SQL_LABORATOIRES_CREER = """
 WITH crees AS (
@@ -351,6 +393,7 @@ _SQL_LABORATOIRES_MARQUER = """
 UPDATE referentiel_laboratoire l SET est_titulaire = true
 FROM bdpm_laboratoire b WHERE l.nom = b.nom AND NOT l.est_titulaire
 """
+_SQL_LABORATOIRES_IDS = "SELECT l.nom, l.id FROM referentiel_laboratoire l JOIN bdpm_laboratoire b ON b.nom = l.nom"
 
 # Substances are matched by BDPM code first, then by DCI (case aside) for one created by hand or by the demo.
 _SQL_SUBSTANCES_RENOMMER = """
@@ -373,17 +416,13 @@ WHERE NOT EXISTS (SELECT 1 FROM referentiel_substance s WHERE s.code_bdpm = b.co
   AND NOT EXISTS (SELECT 1 FROM referentiel_substance s WHERE lower(s.dci) = lower(b.dci))
 ORDER BY b.code
 """
-
-# Compositions resolved to substance ids, still keyed by CIS: the INSERT of new spécialités reads their DCI from
-# here, and the same rows then become their compositions.
-_SQL_COMPOSITIONS_RESOUDRE = """
-CREATE TEMP TABLE bdpm_composition_resolue ON COMMIT DROP AS
-SELECT DISTINCT ON (c.cis, coalesce(s1.id, s2.id), c.dosage)
-    c.cis, coalesce(s1.id, s2.id) AS substance_id, coalesce(s1.dci, s2.dci) AS dci, c.dosage, c.reference
-FROM bdpm_composition c
-LEFT JOIN referentiel_substance s1 ON s1.code_bdpm = c.code
-LEFT JOIN referentiel_substance s2 ON s1.id IS NULL AND lower(s2.dci) = lower(c.dci)
-ORDER BY c.cis, coalesce(s1.id, s2.id), c.dosage, c.rang
+# The substance each BDPM code ended up as: the one with that code, else the one with that DCI (case aside).
+_SQL_SUBSTANCES_RESOUDRE = """
+SELECT DISTINCT ON (b.code) b.code, coalesce(s1.id, s2.id)
+FROM bdpm_substance b
+LEFT JOIN referentiel_substance s1 ON s1.code_bdpm = b.code
+LEFT JOIN referentiel_substance s2 ON s1.id IS NULL AND lower(s2.dci) = lower(b.dci)
+ORDER BY b.code, s2.id
 """
 
 _COLONNES_COMPAREES = """
@@ -403,86 +442,184 @@ WHERE sp.cis = b.cis AND {_COLONNES_COMPAREES}
 RETURNING sp.id
 """  # noqa: S608 - constant SQL, values are parameters
 
-# A new spécialité gets its search document in the same INSERT (services.sql_document_recherche, the expression
-# specialites_indexer uses): writing 15,000 rows once instead of twice is most of the import's time.
-_LABORATOIRES = "coalesce(l.nom, '') || ' ' || ''"
+_SQL_SPECIALITES_NOUVELLES = """
+SELECT b.cis FROM bdpm_specialite b WHERE NOT EXISTS (SELECT 1 FROM referentiel_specialite sp WHERE sp.cis = b.cis)
+"""
+# A new spécialité holds no derogatory status, so it is not in the public référentiel (R1) and gets no search
+# document: services.specialites_indexer builds it when a status is added (every fiche service re-indexes), and
+# the back-office finds catalogue rows by name (selectors.specialites_rechercher_catalogue). Building 15,000
+# documents nobody searches was most of the import's time (to_tsvector, then two GIN indexes to fill).
+_COLONNES_SPECIALITE = (
+    "nom text, slug text, cis text, forme_pharmaceutique text, voies_administration text, titulaire_id int8, "
+    "exploitant_id int8, code_atc text, aire_therapeutique text, mitm bool, statut_amm text, date_amm date, "
+    "date_arret_commercialisation date, statut_administratif_bdpm text, etat_commercialisation_bdpm text, "
+    "reserve_hospitalier bool, restriction_prescripteurs text, retrocession bool, publiee bool, demonstration bool, "
+    "cree_le timestamptz, mis_a_jour_le timestamptz, texte_recherche text"
+)
 _SQL_SPECIALITES_CREER = f"""
-WITH dci AS (
-    SELECT cis, string_agg(dci, ' ' ORDER BY dci, dosage) AS texte FROM bdpm_composition_resolue GROUP BY cis
-)
-INSERT INTO referentiel_specialite (
-    nom, slug, cis, forme_pharmaceutique, voies_administration, titulaire_id, exploitant_id, code_atc,
-    aire_therapeutique, mitm, statut_amm, date_amm, date_arret_commercialisation, statut_administratif_bdpm,
-    etat_commercialisation_bdpm, reserve_hospitalier, restriction_prescripteurs, retrocession, publiee,
-    demonstration, cree_le, mis_a_jour_le, document_recherche, texte_recherche
-)
+INSERT INTO referentiel_specialite ({_noms(_COLONNES_SPECIALITE)})
 SELECT
-    b.nom,
-    concat_ws('-', nullif(left(btrim(regexp_replace(lower(immutable_unaccent(b.nom)), '[^a-z0-9]+', '-', 'g'), '-'),
-                               100), ''), b.cis),
-    b.cis, b.forme, b.voies, l.id, NULL, '', '', false, b.statut_amm, b.date_amm, NULL, b.statut_administratif,
-    b.etat_commercialisation, b.reserve_hospitalier, b.restriction, false, true, false, %(maintenant)s,
-    %(maintenant)s,
-    {sql_document_recherche(nom="b.nom", dci="dci.texte", indications="''", laboratoires=_LABORATOIRES)},
-    {sql_texte_recherche(nom="b.nom", dci="dci.texte", laboratoires=_LABORATOIRES)}
+    b.nom, b.slug, b.cis, b.forme, b.voies, l.id, NULL, '', '', false, b.statut_amm, b.date_amm, NULL,
+    b.statut_administratif, b.etat_commercialisation, b.reserve_hospitalier, b.restriction, false, true, false,
+    %(maintenant)s, %(maintenant)s, ''
 FROM bdpm_specialite b
 LEFT JOIN referentiel_laboratoire l ON l.nom = b.titulaire
-LEFT JOIN dci ON dci.cis = b.cis
 WHERE NOT EXISTS (SELECT 1 FROM referentiel_specialite sp WHERE sp.cis = b.cis)
-ORDER BY b.cis
 RETURNING id
 """  # noqa: S608 - built from constant fragments, values are parameters
 
-# The BDPM is the reference for the composition and CPD of the spécialités it lists: lines it no longer has go.
-_SQL_COMPOSITIONS_SUPPRIMER = """
-DELETE FROM referentiel_composition c
-USING referentiel_specialite sp, bdpm_specialite b
-WHERE c.specialite_id = sp.id AND sp.cis = b.cis
-  AND NOT EXISTS (
-      SELECT 1 FROM bdpm_composition_resolue r
-      WHERE r.cis = sp.cis AND r.substance_id = c.substance_id AND r.dosage = c.dosage
-  )
-RETURNING c.specialite_id
+# The BDPM is the reference for the composition and CPD of the spécialités it lists: lines it no longer has go,
+# new ones come, a changed reference dosage is updated. One statement per table: the lines of the file and those of
+# the catalogue (for the spécialités of the file) are compared once, by a full join, and each difference applied.
+# Each returns (what it did, spécialité id) per line changed.
+_SQL_COMPOSITIONS_FUSIONNER = """
+WITH actuelles AS (
+    SELECT c.id, sp.cis, c.substance_id, c.dosage, c.reference_dosage
+    FROM referentiel_composition c
+    JOIN referentiel_specialite sp ON sp.id = c.specialite_id
+    JOIN bdpm_specialite b ON b.cis = sp.cis
+),
+ecarts AS (
+    SELECT a.id, r.cis, r.substance_id, r.dosage, r.reference
+    FROM actuelles a
+    FULL JOIN bdpm_composition r ON r.cis = a.cis AND r.substance_id = a.substance_id AND r.dosage = a.dosage
+    WHERE a.id IS NULL OR r.cis IS NULL OR a.reference_dosage <> r.reference
+),
+supprimees AS (
+    DELETE FROM referentiel_composition c USING ecarts e WHERE c.id = e.id AND e.cis IS NULL
+    RETURNING c.specialite_id
+),
+modifiees AS (
+    UPDATE referentiel_composition c SET reference_dosage = e.reference
+    FROM ecarts e WHERE c.id = e.id AND e.cis IS NOT NULL
+    RETURNING c.specialite_id
+),
+ajoutees AS (
+    INSERT INTO referentiel_composition (specialite_id, substance_id, dosage, reference_dosage)
+    SELECT sp.id, e.substance_id, e.dosage, e.reference
+    FROM ecarts e JOIN referentiel_specialite sp ON sp.cis = e.cis
+    WHERE e.id IS NULL
+    ORDER BY sp.id, e.substance_id, e.dosage
+    ON CONFLICT (specialite_id, substance_id, dosage) DO NOTHING
+    RETURNING specialite_id
+)
+SELECT 'supprimee', specialite_id FROM supprimees
+UNION ALL SELECT 'modifiee', specialite_id FROM modifiees
+UNION ALL SELECT 'ajoutee', specialite_id FROM ajoutees
 """
-_SQL_COMPOSITIONS_METTRE_A_JOUR = """
-UPDATE referentiel_composition c SET reference_dosage = r.reference
-FROM bdpm_composition_resolue r, referentiel_specialite sp
-WHERE sp.cis = r.cis AND c.specialite_id = sp.id AND c.substance_id = r.substance_id AND c.dosage = r.dosage
-  AND c.reference_dosage <> r.reference
-RETURNING c.specialite_id
+_SQL_CPD_FUSIONNER = """
+WITH actuelles AS (
+    SELECT c.id, sp.cis, c.texte
+    FROM referentiel_conditionprescription c
+    JOIN referentiel_specialite sp ON sp.id = c.specialite_id
+    JOIN bdpm_specialite b ON b.cis = sp.cis
+),
+ecarts AS (
+    SELECT a.id, r.cis, r.texte
+    FROM actuelles a FULL JOIN bdpm_cpd r ON r.cis = a.cis AND r.texte = a.texte
+    WHERE a.id IS NULL OR r.cis IS NULL
+),
+supprimees AS (
+    DELETE FROM referentiel_conditionprescription c USING ecarts e WHERE c.id = e.id AND e.cis IS NULL
+    RETURNING c.specialite_id
+),
+ajoutees AS (
+    INSERT INTO referentiel_conditionprescription (specialite_id, texte)
+    SELECT sp.id, e.texte FROM ecarts e JOIN referentiel_specialite sp ON sp.cis = e.cis
+    WHERE e.id IS NULL
+    ORDER BY sp.id, e.texte
+    ON CONFLICT (specialite_id, texte) DO NOTHING
+    RETURNING specialite_id
+)
+SELECT 'supprimee', specialite_id FROM supprimees
+UNION ALL SELECT 'ajoutee', specialite_id FROM ajoutees
 """
-_SQL_COMPOSITIONS_CREER = """
-INSERT INTO referentiel_composition (specialite_id, substance_id, dosage, reference_dosage)
-SELECT sp.id, r.substance_id, r.dosage, r.reference
-FROM bdpm_composition_resolue r JOIN referentiel_specialite sp ON sp.cis = r.cis
-ORDER BY sp.id, r.substance_id, r.dosage
-ON CONFLICT (specialite_id, substance_id, dosage) DO NOTHING
-RETURNING specialite_id
+# Only a spécialité of the référentiel (a status) or one a service already indexed has a search document to
+# keep up to date; a catalogue row keeps none (see _SQL_SPECIALITES_CREER).
+_SQL_A_REINDEXER = """
+SELECT sp.id FROM referentiel_specialite sp
+WHERE sp.id = ANY(%s) AND (
+    sp.document_recherche IS NOT NULL
+    OR EXISTS (SELECT 1 FROM referentiel_accesderogatoire a WHERE a.specialite_id = sp.id)
+)
 """
-_SQL_CPD_SUPPRIMER = """
-DELETE FROM referentiel_conditionprescription c
-USING referentiel_specialite sp, bdpm_specialite b
-WHERE c.specialite_id = sp.id AND sp.cis = b.cis
-  AND NOT EXISTS (SELECT 1 FROM bdpm_cpd r WHERE r.cis = sp.cis AND r.texte = c.texte)
-RETURNING c.specialite_id
+
+# First import into an empty catalogue: the secondary indexes, unique and foreign-key constraints of the tables
+# filled are dropped and built again once the rows are in, as pg_restore does: a sorted build instead of 15,000
+# to 30,000 insertions into each index, one set-based check per foreign key instead of one trigger per row at
+# commit. All of it inside the import's transaction: a failure rolls the DDL back with the rows. The ACCESS
+# EXCLUSIVE locks this takes (on these tables and, for their foreign keys, on the laboratories and substances) are
+# held only while the catalogue is filled for the first time, less than a second.
+_GROUPES_VIDES = (
+    ["referentiel_specialite", "referentiel_composition", "referentiel_conditionprescription"],
+    ["referentiel_substance"],
+)
+_SQL_STRUCTURES_SECONDAIRES = """
+SELECT 'index', i.indrelid::regclass::text, c.relname, pg_get_indexdef(i.indexrelid)
+FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+WHERE i.indrelid = ANY(%(tables)s::text[]::regclass[]) AND NOT i.indisprimary
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid)
+UNION ALL
+SELECT 'contrainte', k.conrelid::regclass::text, k.conname, pg_get_constraintdef(k.oid)
+FROM pg_constraint k
+WHERE k.conrelid = ANY(%(tables)s::text[]::regclass[]) AND (
+    k.contype = 'f'
+    -- a unique constraint another table's foreign key points to stays
+    OR (k.contype = 'u' AND NOT EXISTS (
+        SELECT 1 FROM pg_constraint r WHERE r.contype = 'f' AND r.conindid = k.conindid
+    ))
+)
+ORDER BY 1 DESC, 2, 3
 """
-_SQL_CPD_CREER = """
-INSERT INTO referentiel_conditionprescription (specialite_id, texte)
-SELECT sp.id, r.texte FROM bdpm_cpd r JOIN referentiel_specialite sp ON sp.cis = r.cis
-ORDER BY sp.id, r.texte
-ON CONFLICT (specialite_id, texte) DO NOTHING
-RETURNING specialite_id
-"""
+
+
+def _table_temporaire(cursor, table: str, lignes) -> None:
+    cursor.execute(f"DROP TABLE IF EXISTS {table}; CREATE TEMP TABLE {table} ({_TEMPORAIRES[table]}) ON COMMIT DROP")
+    _copier(cursor, table, _TEMPORAIRES[table], lignes)
 
 
 def _copier(cursor, table: str, colonnes: str, lignes) -> None:
-    with cursor.copy(f"COPY {table} ({colonnes}) FROM STDIN") as copie:
+    """COPY the rows into the table; colonnes: "name type, ...". In binary with the types declared up front,
+    psycopg packs each value in C and the server parses nothing: a fifth of the client time of a text COPY."""
+    with cursor.copy(f"COPY {table} ({_noms(colonnes)}) FROM STDIN (FORMAT BINARY)") as copie:
+        copie.set_types([colonne.split()[1] for colonne in colonnes.split(", ")])
+        ecrire = copie.write_row
         for ligne in lignes:
-            copie.write_row(ligne)
+            ecrire(ligne)
 
 
 def _ids(cursor) -> list[int]:
     return [ligne[0] for ligne in cursor.fetchall()]
+
+
+def _par_effet(cursor) -> dict[str, list[int]]:
+    """The spécialité ids a merge statement returned, by what it did to their lines."""
+    effets: dict[str, list[int]] = {"supprimee": [], "modifiee": [], "ajoutee": []}
+    for effet, specialite_id in cursor.fetchall():
+        effets[effet].append(specialite_id)
+    return effets
+
+
+def _slugs(cursor, specialites: list[tuple]) -> dict[str, str]:
+    """The fiche address of each new spécialité: its name lowercased without accents, runs of other characters as
+    one hyphen, then its CIS (an address that stays unique). The same result as
+    concat_ws('-', nullif(left(btrim(regexp_replace(lower(immutable_unaccent(nom)), '[^a-z0-9]+', '-', 'g'), '-'),
+    100), ''), cis) in SQL, without running unaccent and a regular expression 15,000 times in the database: the
+    files are Windows-1252, so the few non-ASCII characters they hold are mapped once by PostgreSQL itself."""
+    # All the names as one text, one line each, so that each step is one pass in C over it.
+    noms = "\n".join(ligne[1] for ligne in specialites)
+    autres = sorted(set(noms) - _ASCII)
+    if autres:
+        cursor.execute("SELECT c, lower(immutable_unaccent(c)) FROM unnest(%s::text[]) AS c", [autres])
+        sans_accent = {c: traduit.replace("\n", " ") for c, traduit in cursor.fetchall()}
+        noms = _NON_ASCII.sub(lambda m: sans_accent[m.group()], noms)
+    # What is left outside [a-z0-9] (line breaks aside) becomes a hyphen, then each run of hyphens one hyphen.
+    octets = noms.lower().encode("ascii", "replace").translate(_VERS_TIRET)
+    slugs = {}
+    for ligne, base in zip(specialites, _TIRETS.sub(b"-", octets).decode().split("\n"), strict=True):
+        base = base.strip("-")[:100]
+        slugs[ligne[0]] = f"{base}-{ligne[0]}" if base else ligne[0]
+    return slugs
 
 
 def _etat_des_fiches(cis: set[str]) -> dict[int, dict]:
@@ -513,103 +650,242 @@ def _etat_des_fiches(cis: set[str]) -> dict[int, dict]:
     return etats
 
 
-def _ecrire(donnees: _Donnees, bilans: dict[str, Bilan], par, progression: tqdm) -> set[int]:
-    """Merge the rows into the catalogue; return the ids of existing spécialités whose search document changes
-    (new ones get theirs as they are created)."""
+def _demonter(cursor, tables: list[str]) -> list[tuple[str, str, str, str]] | None:
+    """If the first of these tables is empty, drop the secondary indexes and constraints of all of them and return
+    what to build again (see _GROUPES_VIDES); None, with nothing dropped, otherwise."""
+    vide = f"SELECT NOT EXISTS (SELECT 1 FROM {tables[0]})"  # noqa: S608 - a constant table name
+    cursor.execute(vide)
+    if not cursor.fetchone()[0]:
+        return None
+    quote = connection.ops.quote_name
+    try:
+        with transaction.atomic():
+            cursor.execute(f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE")
+            cursor.execute(vide)
+            if not cursor.fetchone()[0]:  # filled between the first look and the lock
+                return None
+            cursor.execute(_SQL_STRUCTURES_SECONDAIRES, {"tables": tables})
+            structures = cursor.fetchall()
+            if structures:  # one round trip for all of them
+                cursor.execute(
+                    ";\n".join(
+                        f"ALTER TABLE {table} DROP CONSTRAINT {quote(nom)}"
+                        if genre == "contrainte"
+                        else f"DROP INDEX {quote(nom)}"
+                        for genre, table, nom, _ in structures
+                    )
+                )
+    except OperationalError as exc:
+        # Rows deleted earlier in the caller's transaction leave deferred checks pending on these tables ("pending
+        # trigger events"): their structure cannot change before commit. The merge then inserts through them.
+        if getattr(exc.__cause__, "sqlstate", None) == _OBJET_UTILISE:
+            return None
+        raise
+    return structures
+
+
+def _remonter(cursor, structures: list[tuple[str, str, str, str]]) -> None:
+    """Build again what _demonter dropped: indexes and unique constraints first, then the foreign keys (each one
+    checked by a single query over its table)."""
+    quote = connection.ops.quote_name
+    ordre = sorted(structures, key=lambda structure: structure[3].startswith("FOREIGN KEY"))
+    if ordre:  # one round trip for all of them
+        cursor.execute(
+            ";\n".join(
+                f"ALTER TABLE {table} ADD CONSTRAINT {quote(nom)} {definition}"
+                if genre == "contrainte"
+                else definition
+                for genre, table, nom, definition in ordre
+            )
+        )
+
+
+def _ecrire(donnees: _Donnees, bilans: dict[str, Bilan], par, progression: tqdm) -> tuple[set[int], bool]:
+    """Write the rows into the catalogue; return the ids of the spécialités whose search document changes, and
+    whether the catalogue was empty (rows copied in, indexes and constraints built after them)."""
     maintenant = timezone.now()
-    bilan_cis, bilan_compo, bilan_cpd = bilans[FICHIER_CIS], bilans[FICHIER_COMPO], bilans[FICHIER_CPD]
     bilan_labo, bilan_substance = bilans["laboratoires"], bilans["substances"]
     a_reindexer: set[int] = set()
-    fiches_avant = _etat_des_fiches({ligne[0] for ligne in donnees.specialites})
 
     with connection.cursor() as cursor:
-        cursor.execute(_SQL_TABLES_TEMPORAIRES)
-        _copier(
-            cursor,
-            "bdpm_specialite",
-            "cis, nom, forme, voies, titulaire, statut_administratif, etat_commercialisation, statut_amm, date_amm, "
-            "reserve_hospitalier, restriction",
-            donnees.specialites,
-        )
-        _copier(cursor, "bdpm_laboratoire", "nom", ((nom,) for nom in sorted(donnees.laboratoires)))
-        _copier(cursor, "bdpm_substance", "code, dci", donnees.substances)
-        _copier(cursor, "bdpm_composition", "cis, code, dci, dosage, reference, rang", donnees.compositions)
-        _copier(cursor, "bdpm_cpd", "cis, texte", donnees.cpd)
-        progression.update(1)
+        structures_catalogue = _demonter(cursor, _GROUPES_VIDES[0])
+        structures_substances = _demonter(cursor, _GROUPES_VIDES[1])
+        # Spécialités of the référentiel as they are before the import, for their history.
+        vide = structures_catalogue is not None
+        fiches_avant = {} if vide else _etat_des_fiches({ligne[0] for ligne in donnees.specialites})
 
+        _table_temporaire(cursor, "bdpm_laboratoire", ((nom,) for nom in sorted(donnees.laboratoires)))
         cursor.execute(_SQL_LABORATOIRES_CREER)
         bilan_labo.crees = cursor.fetchone()[0]
         cursor.execute(_SQL_LABORATOIRES_MARQUER)
         bilan_labo.mis_a_jour = cursor.rowcount
         bilan_labo.inchanges = bilan_labo.lignes - bilan_labo.crees - bilan_labo.mis_a_jour
 
-        cursor.execute(_SQL_SUBSTANCES_RENOMMER)
-        renommees = _ids(cursor)
-        cursor.execute(_SQL_SUBSTANCES_RATTACHER)
-        bilan_substance.mis_a_jour = len(renommees) + cursor.rowcount
-        cursor.execute(_SQL_SUBSTANCES_CREER)
-        bilan_substance.crees = cursor.rowcount
+        if structures_substances is not None:
+            _copier(cursor, "referentiel_substance", "code_bdpm text, dci text", donnees.substances)
+            bilan_substance.crees = len(donnees.substances)
+            cursor.execute("SELECT code_bdpm, id FROM referentiel_substance")
+        else:
+            _table_temporaire(cursor, "bdpm_substance", donnees.substances)
+            cursor.execute(_SQL_SUBSTANCES_RENOMMER)
+            renommees = _ids(cursor)
+            cursor.execute(_SQL_SUBSTANCES_RATTACHER)
+            bilan_substance.mis_a_jour = len(renommees) + cursor.rowcount
+            cursor.execute(_SQL_SUBSTANCES_CREER)
+            bilan_substance.crees = cursor.rowcount
+            if renommees:
+                cursor.execute(
+                    "SELECT DISTINCT specialite_id FROM referentiel_composition WHERE substance_id = ANY(%s)",
+                    [renommees],
+                )
+                a_reindexer.update(_ids(cursor))
+            cursor.execute(_SQL_SUBSTANCES_RESOUDRE)
+        substance_du_code = dict(cursor.fetchall())
         bilan_substance.inchanges = bilan_substance.lignes - bilan_substance.crees - bilan_substance.mis_a_jour
-        if renommees:
-            cursor.execute(
-                "SELECT DISTINCT specialite_id FROM referentiel_composition WHERE substance_id = ANY(%s)", [renommees]
-            )
-            a_reindexer.update(_ids(cursor))
-        cursor.execute(_SQL_COMPOSITIONS_RESOUDRE)
+        # Compositions resolved to substance ids. Two codes may end up as one substance: the first line (file
+        # order) of a spécialité, substance and dosage is kept.
+        compositions, vues = [], set()
+        for cis, code, dosage, reference in donnees.compositions:
+            cle = (cis, substance_du_code[code], dosage)
+            if cle not in vues:
+                vues.add(cle)
+                compositions.append((*cle, reference))
         progression.update(1)
 
-        cursor.execute(_SQL_SPECIALITES_METTRE_A_JOUR, {"maintenant": maintenant})
-        mises_a_jour = _ids(cursor)
-        try:
-            with transaction.atomic():
-                cursor.execute(_SQL_SPECIALITES_CREER, {"maintenant": maintenant})
-        except IntegrityError as exc:
-            raise ReferentielError(
-                "Import annulé, rien n'a été importé : une spécialité créée hors BDPM porte déjà l'adresse (slug) "
-                f"d'une spécialité du fichier. Détail : {exc.__cause__ or exc}".strip()
-            ) from exc
-        creees = set(_ids(cursor))
-        bilan_cis.crees, bilan_cis.mis_a_jour = len(creees), len(mises_a_jour)
-        bilan_cis.inchanges = len(donnees.specialites) - bilan_cis.crees - bilan_cis.mis_a_jour
-        a_reindexer.update(mises_a_jour)
-        progression.update(1)
-
-        cursor.execute("SELECT count(*) FROM bdpm_composition_resolue")
-        total_compositions = cursor.fetchone()[0]
-        cursor.execute(_SQL_COMPOSITIONS_SUPPRIMER)
-        supprimees = _ids(cursor)
-        cursor.execute(_SQL_COMPOSITIONS_METTRE_A_JOUR)
-        modifiees = _ids(cursor)
-        cursor.execute(_SQL_COMPOSITIONS_CREER)
-        ajoutees = _ids(cursor)
-        bilan_compo.crees, bilan_compo.mis_a_jour, bilan_compo.supprimes = (
-            len(ajoutees),
-            len(modifiees),
-            len(supprimees),
-        )
-        bilan_compo.inchanges = total_compositions - bilan_compo.crees - bilan_compo.mis_a_jour
-        compositions_changees = set(supprimees) | set(modifiees) | set(ajoutees)
-        a_reindexer.update(set(supprimees) | set(ajoutees))
-        progression.update(1)
-
-        cursor.execute(_SQL_CPD_SUPPRIMER)
-        cpd_supprimees = _ids(cursor)
-        cursor.execute(_SQL_CPD_CREER)
-        cpd_ajoutees = _ids(cursor)
-        bilan_cpd.crees, bilan_cpd.supprimes = len(cpd_ajoutees), len(cpd_supprimees)
-        bilan_cpd.inchanges = len(donnees.cpd) - bilan_cpd.crees
-        progression.update(1)
-
-        # A spécialité whose composition or CPD changed was updated too: its fiche shows them.
-        autres = (compositions_changees | set(cpd_supprimees) | set(cpd_ajoutees)) - creees - set(mises_a_jour)
-        if autres:
-            cursor.execute(
-                "UPDATE referentiel_specialite SET mis_a_jour_le = %s WHERE id = ANY(%s)", [maintenant, list(autres)]
-            )
-        cursor.execute(f"DROP TABLE IF EXISTS {_TEMPORAIRES}")
+        if vide:
+            _charger(cursor, donnees, compositions, bilans, maintenant, progression)
+            _remonter(cursor, structures_catalogue)
+        else:
+            a_reindexer |= _fusionner(cursor, donnees, compositions, bilans, maintenant, progression)
+        if structures_substances is not None:
+            _remonter(cursor, structures_substances)
+        if a_reindexer:
+            cursor.execute(_SQL_A_REINDEXER, [list(a_reindexer)])
+            a_reindexer = set(_ids(cursor))
 
     _historiser(fiches_avant, par, maintenant)
-    return a_reindexer - creees
+    return a_reindexer, vide
+
+
+def _charger(cursor, donnees: _Donnees, compositions: list, bilans: dict[str, Bilan], maintenant, progression):
+    """Copy the rows straight into the empty catalogue tables (their indexes and constraints come afterwards)."""
+    cursor.execute(_SQL_LABORATOIRES_IDS)
+    laboratoire = dict(cursor.fetchall())
+    slugs = _slugs(cursor, donnees.specialites)
+    _copier(
+        cursor,
+        "referentiel_specialite",
+        _COLONNES_SPECIALITE,
+        (
+            (
+                nom,
+                slugs[cis],
+                cis,
+                forme,
+                voies,
+                laboratoire[titulaire] if titulaire else None,
+                None,
+                "",
+                "",
+                False,
+                statut_amm,
+                date_amm,
+                None,
+                statut,
+                etat,
+                reserve,
+                restriction,
+                False,
+                True,
+                False,
+                maintenant,
+                maintenant,
+                "",
+            )
+            for cis, nom, forme, voies, titulaire, statut, etat, statut_amm, date_amm, reserve, restriction in sorted(
+                donnees.specialites
+            )
+        ),
+    )
+    bilans[FICHIER_CIS].crees = len(donnees.specialites)
+    progression.update(1)
+    cursor.execute("SELECT cis, id FROM referentiel_specialite")
+    specialite = dict(cursor.fetchall())
+    _copier(
+        cursor,
+        "referentiel_composition",
+        "specialite_id int8, substance_id int8, dosage text, reference_dosage text",
+        ((specialite[cis], *reste) for cis, *reste in compositions),
+    )
+    bilans[FICHIER_COMPO].crees = len(compositions)
+    progression.update(1)
+    _copier(
+        cursor,
+        "referentiel_conditionprescription",
+        "specialite_id int8, texte text",
+        ((specialite[cis], texte) for cis, texte in donnees.cpd),
+    )
+    bilans[FICHIER_CPD].crees = len(donnees.cpd)
+    progression.update(1)
+
+
+def _fusionner(cursor, donnees: _Donnees, compositions: list, bilans: dict[str, Bilan], maintenant, progression):
+    """Merge the rows into a catalogue that has some: create, update and delete only what differs. Returns the
+    ids of the existing spécialités whose search document may change."""
+    bilan_cis, bilan_compo, bilan_cpd = bilans[FICHIER_CIS], bilans[FICHIER_COMPO], bilans[FICHIER_CPD]
+    _table_temporaire(
+        cursor, "bdpm_specialite", ((ligne[0], ligne[1], None, *ligne[2:]) for ligne in donnees.specialites)
+    )
+    # Only a spécialité new to the catalogue needs an address (an existing one keeps its own).
+    cursor.execute(_SQL_SPECIALITES_NOUVELLES)
+    nouvelles = set(_ids(cursor))
+    if nouvelles:
+        slugs = _slugs(cursor, [ligne for ligne in donnees.specialites if ligne[0] in nouvelles])
+        cursor.execute(
+            "UPDATE bdpm_specialite b SET slug = n.slug FROM unnest(%s::text[], %s::text[]) AS n (cis, slug) "
+            "WHERE b.cis = n.cis",
+            [list(slugs), list(slugs.values())],
+        )
+    _table_temporaire(cursor, "bdpm_composition", compositions)
+    _table_temporaire(cursor, "bdpm_cpd", donnees.cpd)
+
+    cursor.execute(_SQL_SPECIALITES_METTRE_A_JOUR, {"maintenant": maintenant})
+    mises_a_jour = set(_ids(cursor))
+    try:
+        with transaction.atomic():
+            cursor.execute(_SQL_SPECIALITES_CREER, {"maintenant": maintenant})
+    except IntegrityError as exc:
+        raise ReferentielError(
+            "Import annulé, rien n'a été importé : une spécialité créée hors BDPM porte déjà l'adresse (slug) "
+            f"d'une spécialité du fichier. Détail : {exc.__cause__ or exc}".strip()
+        ) from exc
+    creees = set(_ids(cursor))
+    bilan_cis.crees, bilan_cis.mis_a_jour = len(creees), len(mises_a_jour)
+    bilan_cis.inchanges = len(donnees.specialites) - bilan_cis.crees - bilan_cis.mis_a_jour
+    progression.update(1)
+
+    cursor.execute(_SQL_COMPOSITIONS_FUSIONNER)
+    changees = _par_effet(cursor)
+    supprimees, modifiees, ajoutees = changees["supprimee"], changees["modifiee"], changees["ajoutee"]
+    bilan_compo.crees, bilan_compo.mis_a_jour, bilan_compo.supprimes = len(ajoutees), len(modifiees), len(supprimees)
+    bilan_compo.inchanges = len(compositions) - bilan_compo.crees - bilan_compo.mis_a_jour
+    progression.update(1)
+
+    cursor.execute(_SQL_CPD_FUSIONNER)
+    changees = _par_effet(cursor)
+    cpd_supprimees, cpd_ajoutees = changees["supprimee"], changees["ajoutee"]
+    bilan_cpd.crees, bilan_cpd.supprimes = len(cpd_ajoutees), len(cpd_supprimees)
+    bilan_cpd.inchanges = len(donnees.cpd) - bilan_cpd.crees
+    progression.update(1)
+
+    # A spécialité whose composition or CPD changed was updated too: its fiche shows them.
+    autres = {*supprimees, *modifiees, *ajoutees, *cpd_supprimees, *cpd_ajoutees} - creees - mises_a_jour
+    if autres:
+        cursor.execute(
+            "UPDATE referentiel_specialite SET mis_a_jour_le = %s WHERE id = ANY(%s)", [maintenant, list(autres)]
+        )
+    # The reference dosage is not searched: only new or removed composition lines change the search document.
+    return (mises_a_jour | set(supprimees) | set(ajoutees)) - creees
 
 
 def _historiser(fiches_avant: dict[int, dict], par, maintenant) -> None:
@@ -635,6 +911,20 @@ def _historiser(fiches_avant: dict[int, dict], par, maintenant) -> None:
     HistoriqueFiche.objects.bulk_create(lignes)
 
 
+@contextmanager
+def _sans_ramasse_miettes():
+    """Pause Python's cyclic garbage collector: the import allocates hundreds of thousands of strings, tuples and
+    lists, none in a reference cycle, and each collection would walk them all again (a fifth of the import's
+    Python time). Reference counting still frees memory meanwhile; the collector's previous state is restored."""
+    actif = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if actif:
+            gc.enable()
+
+
 def bdpm_importer(*, dossier: Path | str, par=None, progression: bool = False) -> RapportImport:
     """Create or update spécialités, laboratories, substances, compositions and CPD from the BDPM files in dossier.
 
@@ -647,15 +937,18 @@ def bdpm_importer(*, dossier: Path | str, par=None, progression: bool = False) -
     if manquants:
         raise ReferentielError(f"Fichier(s) BDPM introuvable(s) dans {dossier} : {', '.join(manquants)}.")
     bilans = {nom: Bilan(nom) for nom in (*FICHIERS, "laboratoires", "substances")}
-    chemins = {nom: dossier / nom for nom in FICHIERS}
-    # One tick per line read (counted from the byte size, cheap) plus one per writing step.
-    total = sum(chemins[nom].read_bytes().count(b"\n") for nom in FICHIERS) + 6
-    with tqdm(
-        total=total, desc="Import BDPM", unit="ligne", file=sys.stderr, disable=not progression, leave=False
-    ) as barre:
-        specialites = _lire_cis(chemins[FICHIER_CIS], bilans[FICHIER_CIS], barre)
-        compositions, substances = _lire_compo(chemins[FICHIER_COMPO], bilans[FICHIER_COMPO], specialites, barre)
-        cpd = _lire_cpd(chemins[FICHIER_CPD], bilans[FICHIER_CPD], specialites, barre)
+    contenus = {nom: (dossier / nom).read_bytes() for nom in FICHIERS}
+    # One tick per line read plus one per writing step.
+    total = sum(contenu.count(b"\n") for contenu in contenus.values()) + 6
+    with (
+        _sans_ramasse_miettes(),
+        tqdm(
+            total=total, desc="Import BDPM", unit="ligne", file=sys.stderr, disable=not progression, leave=False
+        ) as barre,
+    ):
+        specialites = _lire_cis(contenus[FICHIER_CIS], bilans[FICHIER_CIS], barre)
+        compositions, substances = _lire_compo(contenus[FICHIER_COMPO], bilans[FICHIER_COMPO], specialites, barre)
+        cpd = _lire_cpd(contenus[FICHIER_CPD], bilans[FICHIER_CPD], specialites, barre)
         for nom in FICHIERS:
             bilan = bilans[nom]
             bilan.rejets.sort(key=lambda rejet: rejet.ligne)
@@ -665,13 +958,12 @@ def bdpm_importer(*, dossier: Path | str, par=None, progression: bool = False) -
                     f"{bilan.rejets[0].ligne} : {bilan.rejets[0].motif}). Rien n'a été importé."
                 )
 
-        cpd_par_cis: dict[str, list[str]] = {}
-        for cis, texte in cpd:
-            cpd_par_cis.setdefault(cis, []).append(texte)
+        champs_cpd = _cpd_de_specialites(cpd)
+        sans_cpd = (False, "")
         donnees = _Donnees(compositions=compositions, cpd=cpd, substances=substances)
         for cis, nom, forme, voies, titulaire, statut, etat, statut_amm, date_amm, titulaires in specialites.values():
             donnees.laboratoires.update(titulaires)
-            reserve, restriction = _cpd_de_specialite(cpd_par_cis.get(cis, []))
+            reserve, restriction = champs_cpd.get(cis, sans_cpd)
             donnees.specialites.append(
                 (cis, nom, forme, voies, titulaire, statut, etat, statut_amm, date_amm, reserve, restriction)
             )
@@ -679,7 +971,12 @@ def bdpm_importer(*, dossier: Path | str, par=None, progression: bool = False) -
         bilans["substances"].lignes = len(substances)
 
         with transaction.atomic():
-            a_reindexer = _ecrire(donnees, bilans, par, barre)
+            a_reindexer, premier_chargement = _ecrire(donnees, bilans, par, barre)
             specialites_indexer(ids=sorted(a_reindexer))
             barre.update(1)
-    return RapportImport(bilans=bilans, specialites_reindexees=len(a_reindexer), duree=time.perf_counter() - debut)
+    return RapportImport(
+        bilans=bilans,
+        specialites_reindexees=len(a_reindexer),
+        premier_chargement=premier_chargement,
+        duree=time.perf_counter() - debut,
+    )

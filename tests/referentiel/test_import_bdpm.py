@@ -1,6 +1,7 @@
 """Import of the public BDPM files (issue 3): real files, idempotency, malformed lines, one transaction."""
 
 import datetime
+import gc
 import io
 from pathlib import Path
 
@@ -10,7 +11,8 @@ from django.contrib.postgres.search import SearchQuery
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from referentiel.enums import StatutAMM
+from referentiel import services
+from referentiel.enums import PhaseAAP, StatutAMM, TypeAcces
 from referentiel.exceptions import ReferentielError
 from referentiel.importation import FICHIER_CIS, FICHIER_COMPO, FICHIER_CPD, bdpm_importer
 from referentiel.models import (
@@ -21,7 +23,6 @@ from referentiel.models import (
     Specialite,
     Substance,
 )
-from referentiel.services import specialites_indexer
 from tests.factories import AccesFactory, SpecialiteFactory, SubstanceFactory
 
 pytestmark = pytest.mark.django_db
@@ -69,11 +70,41 @@ def rejets(rapport, fichier) -> list[tuple[int, str]]:
     return [(r.ligne, r.motif) for r in rapport.bilans[fichier].rejets]
 
 
+# How imports derived a fiche's address in SQL before it was computed in Python (referentiel.importation._slugs).
+SLUG_SQL = (
+    "concat_ws('-', nullif(left(btrim(regexp_replace(lower(immutable_unaccent(nom)), '[^a-z0-9]+', '-', 'g'), '-'), "
+    "100), ''), cis)"
+)
+TABLES_CATALOGUE = ["referentiel_specialite", "referentiel_composition", "referentiel_conditionprescription"]
+
+
+def structure(tables=TABLES_CATALOGUE) -> list[str]:
+    """Every index and constraint of these tables, as PostgreSQL would re-create it, and whether it is validated."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = ANY(%(t)s::text[]::regclass[])
+            UNION ALL
+            SELECT conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated
+            FROM pg_constraint WHERE conrelid = ANY(%(t)s::text[]::regclass[])
+            """,
+            {"t": tables},
+        )
+        return sorted(ligne[0] for ligne in cursor.fetchall())
+
+
 # --- The real files -----------------------------------------------------------------------------------------------
 
 
 def test_import_of_the_real_bdpm_files_creates_every_row_with_accents_decoded(bdpm_2017):
+    avant = structure()
     rapport = bdpm_importer(dossier=bdpm_2017)
+
+    # Into an empty catalogue, the import builds the indexes and constraints after the rows: all are back, checked.
+    assert rapport.premier_chargement
+    assert gc.isenabled()  # paused while reading and writing, then given back
+    assert structure() == avant
+    assert len(avant) > 10
 
     assert rapport.rejets == 0
     assert Specialite.objects.count() == 14442
@@ -115,20 +146,16 @@ def test_import_of_the_real_bdpm_files_creates_every_row_with_accents_decoded(bd
         ).count()
     )
 
-    # The search document written by the import is the one the indexer builds.
-    echantillon = list(Specialite.objects.order_by("cis").values_list("pk", flat=True)[::500])
-    avant = dict(Specialite.objects.filter(pk__in=echantillon).values_list("pk", "texte_recherche"))
+    # Catalogue rows are not in the référentiel (R1): no search document, no trigram text for the indexes to hold.
+    assert not Specialite.objects.filter(document_recherche__isnull=False).exists()
+    assert not Specialite.objects.exclude(texte_recherche="").exists()
+    # Each address is the one earlier imports derived in SQL (an address never changes, so both must agree).
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id, document_recherche::text FROM referentiel_specialite WHERE id = ANY(%s)", [echantillon]
-        )
-        documents_avant = dict(cursor.fetchall())
-        specialites_indexer(ids=echantillon)
-        cursor.execute(
-            "SELECT id, document_recherche::text FROM referentiel_specialite WHERE id = ANY(%s)", [echantillon]
-        )
-        assert dict(cursor.fetchall()) == documents_avant
-    assert dict(Specialite.objects.filter(pk__in=echantillon).values_list("pk", "texte_recherche")) == avant
+        cursor.execute(f"SELECT count(*) FROM referentiel_specialite WHERE slug <> {SLUG_SQL}")
+        assert cursor.fetchone()[0] == 0
+    # A status added to a catalogue row puts it in the référentiel: the service indexes it there and then.
+    for specialite in (pommade, Specialite.objects.get(pk=anastrozole.specialite_id)):
+        services.acces_creer(specialite=specialite, type_acces=TypeAcces.AAP, phase_aap=PhaseAAP.POST_AMM)
     pommade.refresh_from_db()
     assert pommade.texte_recherche == (
         "a 313 200 000 ui pour cent, pommade "
@@ -141,10 +168,12 @@ def test_import_of_the_real_bdpm_files_creates_every_row_with_accents_decoded(bd
     # Second run of the same files: nothing created, nothing updated, nothing re-indexed.
     mis_a_jour_le = Specialite.objects.get(cis="61266250").mis_a_jour_le
     encore = bdpm_importer(dossier=bdpm_2017)
+    assert not encore.premier_chargement
     for bilan in encore.bilans.values():
         assert (bilan.crees, bilan.mis_a_jour, bilan.supprimes) == (0, 0, 0), bilan.nom
     assert encore.bilans[FICHIER_CIS].inchanges == 14442
     assert encore.specialites_reindexees == 0
+    assert Specialite.objects.filter(document_recherche__isnull=False).count() == 2
     assert Specialite.objects.get(cis="61266250").mis_a_jour_le == mis_a_jour_le
     assert Composition.objects.count() == 27023 - 2398
 
@@ -162,6 +191,61 @@ def test_a_slice_of_the_real_files_imports_only_its_rows_and_rejects_lines_of_ot
     assert [ligne for ligne, _ in rejets(rapport, FICHIER_COMPO)] == hors_tranche
     assert all("absent de CIS_bdpm.txt" in motif for _, motif in rejets(rapport, FICHIER_COMPO))
     assert Composition.objects.filter(specialite__cis__in=[g.decode() for g in gardes]).exists()
+
+
+def contenu_du_catalogue() -> dict[str, list]:
+    """Every row the import writes, by natural keys (no ids, no dates of writing)."""
+    return {
+        "specialites": sorted(
+            Specialite.objects.values_list(
+                "cis",
+                "nom",
+                "slug",
+                "forme_pharmaceutique",
+                "voies_administration",
+                "titulaire__nom",
+                "statut_administratif_bdpm",
+                "etat_commercialisation_bdpm",
+                "statut_amm",
+                "date_amm",
+                "reserve_hospitalier",
+                "restriction_prescripteurs",
+                "publiee",
+                "texte_recherche",
+                "document_recherche",
+            )
+        ),
+        "compositions": sorted(
+            Composition.objects.values_list("specialite__cis", "substance__code_bdpm", "dosage", "reference_dosage")
+        ),
+        "cpd": sorted(ConditionPrescription.objects.values_list("specialite__cis", "texte")),
+        "substances": sorted(Substance.objects.values_list("code_bdpm", "dci")),
+        "laboratoires": sorted(Laboratoire.objects.values_list("nom", "est_titulaire")),
+    }
+
+
+def test_the_first_load_and_the_merge_write_the_same_rows(bdpm_2017, tmp_path):
+    lignes_cis = (bdpm_2017 / FICHIER_CIS).read_bytes().split(b"\r\n")[:400]
+    gardes = {ligne.split(b"\t")[0] for ligne in lignes_cis}
+    compo, cpd = (
+        [ligne for ligne in (bdpm_2017 / nom).read_bytes().splitlines() if ligne.split(b"\t")[0] in gardes]
+        for nom in (FICHIER_COMPO, FICHIER_CPD)
+    )
+    ecrire_bdpm(tmp_path, cis=lignes_cis, compo=compo, cpd=cpd)
+    assert bdpm_importer(dossier=tmp_path).premier_chargement
+    copie = contenu_du_catalogue()
+    assert len(copie["cpd"]) > 300 and len(copie["compositions"]) > 500
+
+    # Emptied in the same transaction: deferred checks are pending, so the next import merges row by row.
+    ConditionPrescription.objects.all().delete()
+    Composition.objects.all().delete()
+    Specialite.objects.all().delete()
+    Substance.objects.all().delete()
+    Laboratoire.objects.all().delete()
+    fusion = bdpm_importer(dossier=tmp_path)
+
+    assert not fusion.premier_chargement
+    assert contenu_du_catalogue() == copie
 
 
 # --- Creating and updating ----------------------------------------------------------------------------------------
@@ -196,6 +280,7 @@ def test_import_updates_changed_rows_and_removes_lines_the_bdpm_no_longer_has(tm
     bdpm_importer(dossier=tmp_path / "v1")
     premiere = Specialite.objects.get(cis="60000001")
     slug = premiere.slug
+    AccesFactory(specialite=premiere)  # in the référentiel: its search document follows the BDPM
 
     ecrire_bdpm(
         tmp_path / "v2",
@@ -229,6 +314,29 @@ def test_import_updates_changed_rows_and_removes_lines_the_bdpm_no_longer_has(tm
     assert Specialite.objects.filter(
         pk=premiere.pk, document_recherche=SearchQuery("pellicule", config="french_unaccent")
     ).exists()
+    # The other one is a catalogue row only (no status): nothing to index.
+    assert Specialite.objects.get(cis="60000002").document_recherche is None
+
+
+def test_an_import_into_a_catalogue_emptied_earlier_in_the_transaction_imports_row_by_row(tmp_path):
+    # Deleting rows leaves deferred foreign-key checks pending until commit: the tables' indexes and constraints
+    # cannot be dropped and rebuilt then, so the import keeps them and inserts through them.
+    SpecialiteFactory(cis="60000009").delete()
+    avant = structure()
+    ecrire_bdpm(
+        tmp_path,
+        cis=[ligne_cis("60000001"), ligne_cis("60000002", "AUTRE 10 mg, comprimé")],
+        compo=[ligne_compo("60000001"), ligne_compo("60000002", "00001", "CAFÉINE", "10 mg")],
+        cpd=["60000001\tliste II"],
+    )
+
+    rapport = bdpm_importer(dossier=tmp_path)
+
+    assert not rapport.premier_chargement
+    assert (rapport.bilans[FICHIER_CIS].crees, rapport.bilans[FICHIER_COMPO].crees) == (2, 2)
+    assert sorted(Specialite.objects.values_list("cis", flat=True)) == ["60000001", "60000002"]
+    assert ConditionPrescription.objects.get().specialite.cis == "60000001"
+    assert structure() == avant
 
 
 def test_import_historises_what_it_changes_on_a_public_fiche(tmp_path):
@@ -409,12 +517,14 @@ def test_the_command_reports_counts_per_file_and_each_rejected_line(tmp_path, ca
     assert "CIS_bdpm.txt         2 lignes : 1 créées, 0 mises à jour, 0 inchangées, 1 rejetées" in texte
     assert "CIS_COMPO_bdpm.txt   1 lignes : 1 créées, 0 mises à jour, 0 inchangées, 0 rejetées" in texte
     assert "Rejet CIS_bdpm.txt ligne 2 : code CIS « ABC » invalide : 8 chiffres attendus" in texte
+    assert "Premier chargement : index et contraintes construits après les lignes." in texte
     # Not a terminal: no progress bar on stderr.
     assert capsys.readouterr().err == ""
 
     sortie = io.StringIO()
     call_command("import_bdpm", str(tmp_path), "--quiet", stdout=sortie)
     assert "CIS_bdpm.txt         2 lignes : 0 créées, 0 mises à jour, 1 inchangées, 1 rejetées" in sortie.getvalue()
+    assert "Premier chargement" not in sortie.getvalue()
 
 
 def test_the_command_fails_with_a_french_message_when_the_directory_has_no_bdpm_files(tmp_path):

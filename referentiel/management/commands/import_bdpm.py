@@ -40,9 +40,11 @@ class Command(BaseCommand):
                 details += f", {bilan.ignores} ignorées (vides ou en double)"
             ecrire(f"  {bilan.nom:<20} {details}")
         ecrire(
-            f"  Recherche : {rapport.bilans['CIS_bdpm.txt'].crees} spécialités indexées à leur création, "
-            f"{rapport.specialites_reindexees} réindexées."
+            f"  Recherche : {rapport.specialites_reindexees} fiches du référentiel réindexées (une spécialité du "
+            "seul catalogue, sans statut, est indexée quand elle reçoit son premier statut)."
         )
+        if rapport.premier_chargement:
+            ecrire("  Premier chargement : index et contraintes construits après les lignes.")
         for bilan in rapport.bilans.values():
             for rejet in bilan.rejets:
                 ecrire(self.style.WARNING(f"  Rejet {bilan.nom} ligne {rejet.ligne} : {rejet.motif}"))

@@ -120,6 +120,30 @@ class DestinataireComplement(models.TextChoices):
     LABORATOIRE = "laboratoire", "Laboratoire"
 
 
+class PieceLaboratoire(models.TextChoices):
+    """R16: what the ANSM may ask a laboratory for, on a first request for a non-referenced medicine or a new
+    indication. The évaluateur ticks the pieces needed; the laboratory answers with documents."""
+
+    DONNEES_PRODUIT = (
+        "donnees_produit",
+        "Informations d'efficacité, de sécurité et de fabrication (brochure pour l'investigateur, IMPD)",
+    )
+    RECHERCHES = (
+        "recherches_commerciales",
+        "Liste des recherches à des fins commerciales (RIPH) prévues ou en cours, avec les investigateurs et sites "
+        "français",
+    )
+    AMM_ETRANGERES = "amm_etrangeres", "Copie des autorisations de mise sur le marché obtenues à l'étranger"
+    PROJET_PUT = "projet_put_sp", "Projet de PUT-SP"
+    ENGAGEMENT_AAP = (
+        "engagement_aap",
+        "Engagement à déposer une demande d'accès précoce (AAP) dans les 12 mois (18 mois pour une maladie rare), "
+        "si des recherches à des fins commerciales sont en cours dans l'indication : sans lui, aucune AAC ne peut "
+        "être octroyée (R7)",
+    )
+    APPROVISIONNEMENT = "approvisionnement", "Capacités d'approvisionnement et conditionnement"
+
+
 class StatutRecours(models.TextChoices):
     DEPOSE = "depose", "Déposé"
     REJETE = "rejete", "Rejeté"

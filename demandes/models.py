@@ -169,6 +169,9 @@ class DemandeAAC(models.Model):
             models.Index(
                 fields=["soumise_le"], name="demande_regularisation", condition=Q(regularisation_a_posteriori=True)
             ),
+            # Statistics (demandes.statistiques): requests submitted, and decided, within a period.
+            models.Index(fields=["soumise_le"], name="demande_soumise_le", condition=Q(soumise_le__isnull=False)),
+            models.Index(fields=["decidee_le"], name="demande_decidee_le", condition=Q(decidee_le__isnull=False)),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -301,6 +304,13 @@ class Complement(models.Model):
         ordering = ["demande_le", "id"]
         indexes = [
             models.Index(fields=["date_limite"], name="complement_en_attente", condition=Q(repondu_le__isnull=True)),
+            # The laboratory space: the information requests addressed to one laboratory, newest first (R16).
+            models.Index(
+                F("laboratoire"),
+                F("demande_le").desc(),
+                name="complement_laboratoire",
+                condition=Q(laboratoire__isnull=False),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -319,6 +329,15 @@ class Complement(models.Model):
                 condition=~Q(destinataire=DestinataireComplement.LABORATOIRE) | Q(laboratoire__isnull=False),
                 name="complement_laboratoire_designe",
                 violation_error_message="Une demande d'information au laboratoire désigne le laboratoire (R16).",
+            ),
+            models.CheckConstraint(
+                condition=Q(destinataire=DestinataireComplement.LABORATOIRE) & ~Q(pieces_demandees=[])
+                | ~Q(destinataire=DestinataireComplement.LABORATOIRE) & Q(pieces_demandees=[]),
+                name="complement_pieces_laboratoire",
+                violation_error_message=(
+                    "Une demande d'information au laboratoire précise les pièces demandées ; une question à la PUI "
+                    "n'en comporte pas (R16)."
+                ),
             ),
         ]
 
@@ -430,11 +449,31 @@ class Recours(models.Model):
     statut = models.CharField(max_length=12, choices=StatutRecours.choices, default=StatutRecours.DEPOSE)
     reponse = models.TextField("réponse", blank=True)
     repondu_le = models.DateTimeField(null=True, blank=True)
+    statue_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="statué par",
+    )
 
     class Meta:
         verbose_name = "recours gracieux"
         verbose_name_plural = "recours gracieux"
         ordering = ["-depose_le"]
+        indexes = [
+            # The review queue's appeals tab: those waiting for the ANSM's answer.
+            models.Index(fields=["depose_le"], name="recours_a_statuer", condition=Q(statut=StatutRecours.DEPOSE)),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(statut=StatutRecours.DEPOSE, repondu_le__isnull=True)
+                | ~Q(statut=StatutRecours.DEPOSE) & Q(repondu_le__isnull=False) & ~Q(reponse=""),
+                name="recours_reponse_motivee",
+                violation_error_message="La réponse à un recours gracieux est datée et motivée (R19).",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Recours sur {self.decision}"

@@ -76,8 +76,11 @@ def _medicament(demande) -> list[tuple[str, str]]:
     ]
 
 
-def decision_pdf(decision: Decision) -> bytes:
-    """The decision as a PDF document (bytes)."""
+MENTION_APERCU = "PROJET DE DÉCISION — aperçu sans valeur juridique, non notifié"
+
+
+def decision_pdf(decision: Decision, *, apercu: bool = False) -> bytes:
+    """The decision as a PDF document (bytes). `apercu` marks the évaluateur's preview of an unsaved decision."""
     demande = decision.demande
     styles = _styles()
     tampon = BytesIO()
@@ -100,6 +103,8 @@ def decision_pdf(decision: Decision) -> bytes:
         else "Décision de refus d'autorisation d'accès compassionnel (AAC)"
     )
     elements = [_p(ANSM, styles["petit"]), Spacer(1, 6), _p(titre, styles["titre"])]
+    if apercu:
+        elements.insert(0, _p(MENTION_APERCU, styles["h"]))
     entete = [("Référence de la décision", decision.reference)]
     if octroi:
         entete.insert(0, ("Numéro d'AAC", decision.numero_aac))

@@ -4,7 +4,7 @@ party to a request gets a 404 in pages and API alike."""
 import datetime
 import unicodedata
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -15,7 +15,15 @@ from referentiel.enums import EtatAcces, StatutAMM, TypeAcces
 from referentiel.models import AccesDerogatoire, CritereOctroi, Indication, Specialite, Substance
 
 from . import workflow
-from .enums import STATUTS_A_TRAITER_PUI, STATUTS_INSTRUCTION, StatutDemande, TypeMedicament, Urgence
+from .enums import (
+    STATUTS_A_TRAITER_PUI,
+    STATUTS_INSTRUCTION,
+    DestinataireComplement,
+    StatutDemande,
+    StatutRecours,
+    TypeMedicament,
+    Urgence,
+)
 from .models import AttestationCritere, Complement, DemandeAAC, JournalDemande, PieceJointe, Recours
 
 # The BDPM says "Non commercialisée" for an authorised spécialité that is not on the market.
@@ -121,11 +129,25 @@ def demandes_a_instruire(utilisateur) -> QuerySet[DemandeAAC]:
     )
 
 
-def demande_detail(utilisateur, reference: str) -> DemandeAAC:
-    """One visible request with everything its page shows, in a fixed number of queries (404 otherwise)."""
-    from django.shortcuts import get_object_or_404
+def _complements_visibles(utilisateur) -> QuerySet[Complement]:
+    """The ANSM's questions a party reads: all of them for ANSM staff; for the prescriber and the PUI, those
+    addressed to the PUI only (what a laboratory sends the ANSM about its product is not theirs to read, R16)."""
+    qs = Complement.objects.select_related("demande_par", "repondu_par", "laboratoire")
+    if getattr(utilisateur, "est_ansm", False):
+        return qs.prefetch_related("pieces")
+    return qs.filter(destinataire=DestinataireComplement.PUI)
 
-    qs = (
+
+def pieces_visibles(utilisateur) -> QuerySet[PieceJointe]:
+    """The attachments a party may read: the laboratory's documents (R16) are for ANSM staff only."""
+    qs = PieceJointe.objects.select_related("deposee_par")
+    if getattr(utilisateur, "est_ansm", False):
+        return qs
+    return qs.exclude(complement__destinataire=DestinataireComplement.LABORATOIRE)
+
+
+def _detail(utilisateur) -> QuerySet[DemandeAAC]:
+    return (
         demandes_visibles_par(utilisateur)
         .select_related(
             "prescripteur",
@@ -141,8 +163,8 @@ def demande_detail(utilisateur, reference: str) -> DemandeAAC:
         )
         .prefetch_related(
             Prefetch("attestations", queryset=AttestationCritere.objects.select_related("critere")),
-            Prefetch("complements", queryset=Complement.objects.select_related("demande_par", "repondu_par")),
-            Prefetch("pieces", queryset=PieceJointe.objects.select_related("deposee_par")),
+            Prefetch("complements", queryset=_complements_visibles(utilisateur)),
+            Prefetch("pieces", queryset=pieces_visibles(utilisateur)),
             Prefetch("journal", queryset=JournalDemande.objects.select_related("acteur")),
             Prefetch(
                 "renouvellements",
@@ -152,6 +174,25 @@ def demande_detail(utilisateur, reference: str) -> DemandeAAC:
                 to_attr="renouvellements_actifs",
             ),
         )
+    )
+
+
+def demande_detail(utilisateur, reference: str) -> DemandeAAC:
+    """One visible request with everything its page shows, in a fixed number of queries (404 otherwise)."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(_detail(utilisateur), reference=reference)
+
+
+def demande_instruction(utilisateur, reference: str) -> DemandeAAC:
+    """The request as the évaluateur's review page shows it: its page's content, plus the assigned évaluateur, the
+    fiche's critères d'octroi and the appeal's author, in a fixed number of queries (404 otherwise)."""
+    from django.shortcuts import get_object_or_404
+
+    qs = (
+        _detail(utilisateur)
+        .select_related("evaluateur", "decision__decidee_par", "decision__recours__depose_par")
+        .prefetch_related(Prefetch("indication__criteres", queryset=CritereOctroi.objects.order_by("ordre", "id")))
     )
     return get_object_or_404(qs, reference=reference)
 
@@ -165,7 +206,34 @@ def decision_de(demande: DemandeAAC):
 
 
 def complement_en_attente(demande: DemandeAAC) -> Complement | None:
-    return next((c for c in demande.complements.all() if c.en_attente), None)
+    """The PUI's pending question (R14): the one the prescriber and the pharmacist answer."""
+    return next(
+        (c for c in demande.complements.all() if c.en_attente and c.destinataire == DestinataireComplement.PUI), None
+    )
+
+
+def information_laboratoire_en_attente(demande: DemandeAAC) -> Complement | None:
+    """The laboratory's pending information request (R16), if any."""
+    return next(
+        (
+            c
+            for c in demande.complements.all()
+            if c.en_attente and c.destinataire == DestinataireComplement.LABORATOIRE
+        ),
+        None,
+    )
+
+
+def recours_en_attente(demande: DemandeAAC) -> Recours | None:
+    """R19: the appeal against the decision, while the ANSM has not answered it."""
+    decision = decision_de(demande)
+    if decision is None:
+        return None
+    try:
+        recours = decision.recours
+    except Recours.DoesNotExist:
+        return None
+    return recours if recours.statut == StatutRecours.DEPOSE else None
 
 
 # --- What may be done now ------------------------------------------------------------------------------------
@@ -205,8 +273,238 @@ def actions_disponibles(utilisateur, demande: DemandeAAC) -> list[workflow.Trans
             continue
         if t.nom == "regulariser" and not (demande.regularisation_a_posteriori and demande.regularisee_le is None):
             continue
+        if t.nom == "interroger_laboratoire" and (
+            demande.type_medicament == TypeMedicament.REFERENCE_INDICATION
+            or information_laboratoire_en_attente(demande) is not None
+        ):
+            continue
+        if t.nom in ("accueillir_recours", "rejeter_recours") and recours_en_attente(demande) is None:
+            continue
+        if t.nom == "assigner" and not (
+            demande.statut in STATUTS_INSTRUCTION
+            or (demande.regularisation_a_posteriori and demande.regularisee_le is None)
+            or recours_en_attente(demande) is not None
+        ):
+            continue
         actions.append(t)
     return actions
+
+
+# --- The ANSM review queue (issue 5) ----------------------------------------------------------------------------
+
+# The queue's tabs: what the évaluateur acts on now, what waits for the PUI, the immediate grants filed out of hours
+# to confirm (R44), the appeals to answer (R19). Each reads its own partial index.
+ONGLETS_FILE = {
+    "a_instruire": "À instruire",
+    "complement": "Complément attendu de la PUI",
+    "regularisations": "Régularisations a posteriori (R44)",
+    "recours": "Recours gracieux (R19)",
+}
+STATUTS_A_INSTRUIRE = (StatutDemande.EN_EVALUATION, StatutDemande.COMPLEMENT_FOURNI)
+
+
+def _recours_depose() -> QuerySet[Recours]:
+    return Recours.objects.filter(statut=StatutRecours.DEPOSE)
+
+
+def _condition_onglet(onglet: str) -> Q:
+    if onglet == "complement":
+        return Q(statut=StatutDemande.COMPLEMENT_DEMANDE)
+    if onglet == "regularisations":
+        return Q(regularisation_a_posteriori=True, regularisee_le__isnull=True, statut=StatutDemande.OCTROYEE)
+    if onglet == "recours":
+        return Q(pk__in=_recours_depose().values("demande_id"))
+    return Q(statut__in=STATUTS_A_INSTRUIRE)
+
+
+def file_instruction(utilisateur, *, onglet: str = "a_instruire") -> QuerySet[DemandeAAC]:
+    """One tab of the review queue: urgences vitales first, then the oldest submission (R15, R44), with what a row
+    shows (no patient data: the queue is not a read of patient data) and whether the laboratory was asked (R16)."""
+    if utilisateur.role not in (Role.EVALUATEUR, Role.ADMINISTRATEUR):
+        return DemandeAAC.objects.none()
+    information_laboratoire = Complement.objects.filter(
+        demande=OuterRef("pk"), destinataire=DestinataireComplement.LABORATOIRE, repondu_le__isnull=True
+    )
+    return (
+        demandes_visibles_par(utilisateur)
+        .filter(_condition_onglet(onglet))
+        .select_related("specialite", "etablissement", "evaluateur")
+        .only(
+            "id",
+            "reference",
+            "version",
+            "statut",
+            "urgence",
+            "type_medicament",
+            "medicament_nom",
+            "medicament_dosage",
+            "medicament_forme",
+            "soumise_le",
+            "regularisation_a_posteriori",
+            "regularisee_le",
+            "specialite__nom",
+            "etablissement__nom",
+            "evaluateur__prenom",
+            "evaluateur__nom",
+            "evaluateur__email",
+        )
+        .annotate(information_laboratoire=Exists(information_laboratoire))
+        .order_by("-urgence", "soumise_le", "id")
+    )
+
+
+def file_compteurs(utilisateur) -> dict[str, dict]:
+    """Per tab of the queue: how many requests wait and since when the oldest was submitted, in one query."""
+    qs = demandes_visibles_par(utilisateur)
+    if utilisateur.role not in (Role.EVALUATEUR, Role.ADMINISTRATEUR):
+        qs = qs.none()
+    conditions = {onglet: _condition_onglet(onglet) for onglet in ONGLETS_FILE}
+    agregats = {}
+    for onglet, condition in conditions.items():
+        agregats[f"{onglet}__nombre"] = Count("id", filter=condition)
+        agregats[f"{onglet}__plus_ancienne"] = Min("soumise_le", filter=condition)
+    tout = Q()
+    for condition in conditions.values():
+        tout |= condition
+    valeurs = qs.filter(tout).aggregate(**agregats)
+    return {
+        onglet: {
+            "libelle": libelle,
+            "nombre": valeurs[f"{onglet}__nombre"],
+            "plus_ancienne": valeurs[f"{onglet}__plus_ancienne"],
+        }
+        for onglet, libelle in ONGLETS_FILE.items()
+    }
+
+
+def evaluateurs_actifs() -> QuerySet[Utilisateur]:
+    """Who a request can be assigned to."""
+    return Utilisateur.objects.filter(role=Role.EVALUATEUR, is_active=True).order_by("nom", "prenom", "id")
+
+
+def specialites_en_file() -> QuerySet[Specialite]:
+    """The spécialités of the requests waiting for the ANSM: the choices of the queue's filter."""
+    return Specialite.objects.filter(pk__in=_en_file().values("specialite_id")).only("id", "nom").order_by("nom", "id")
+
+
+def etablissements_en_file():
+    from comptes.models import Etablissement
+
+    return (
+        Etablissement.objects.filter(pk__in=_en_file().values("etablissement_id"))
+        .only("id", "nom")
+        .order_by("nom", "id")
+    )
+
+
+def _en_file() -> QuerySet[DemandeAAC]:
+    return DemandeAAC.objects.filter(statut__in=sorted(STATUTS_INSTRUCTION))
+
+
+def historique_medicament(demande: DemandeAAC, *, limite: int = 5) -> dict:
+    """The other requests submitted for the same medicine (the spécialité, else the DCI or name typed for a
+    non-referenced one): their number by outcome and the latest decided ones. No patient data: references, dates,
+    indications and decisions only."""
+    if demande.specialite_id:
+        meme = Q(specialite_id=demande.specialite_id)
+    elif demande.medicament_dci.strip():
+        meme = Q(specialite__isnull=True, medicament_dci__iexact=demande.medicament_dci.strip())
+    elif demande.medicament_nom.strip():
+        meme = Q(specialite__isnull=True, medicament_nom__iexact=demande.medicament_nom.strip())
+    else:
+        return {"nombre": 0, "octroyees": 0, "refusees": 0, "en_cours": 0, "annulees": 0, "dernieres": []}
+    qs = DemandeAAC.objects.filter(meme, soumise_le__isnull=False).exclude(pk=demande.pk)
+    comptes = qs.aggregate(
+        nombre=Count("id"),
+        octroyees=Count("id", filter=Q(statut__in=[StatutDemande.OCTROYEE, StatutDemande.EXPIREE])),
+        refusees=Count("id", filter=Q(statut=StatutDemande.REFUSEE)),
+        en_cours=Count("id", filter=Q(statut__in=sorted(STATUTS_INSTRUCTION))),
+        annulees=Count("id", filter=Q(statut=StatutDemande.ANNULEE)),
+    )
+    dernieres = list(
+        qs.filter(decidee_le__isnull=False)
+        .select_related("indication", "decision")
+        .only(
+            "id",
+            "reference",
+            "statut",
+            "decidee_le",
+            "indication_libre",
+            "indication__libelle",
+            "decision__sens",
+            "decision__immediate",
+            "decision__motif_refus",
+            "decision__duree_jours",
+        )
+        .order_by("-decidee_le", "-id")[:limite]
+    )
+    return {**comptes, "dernieres": dernieres}
+
+
+def criteres_cote_a_cote(demande: DemandeAAC) -> list[dict]:
+    """R11: each critère d'octroi of the fiche's indication next to the prescriber's yes / no (None: not attested)."""
+    if demande.indication_id is None:
+        return []
+    reponses = {a.critere_id: a.rempli for a in demande.attestations.all()}
+    return [{"critere": c, "rempli": reponses.get(c.pk)} for c in demande.indication.criteres.all()]
+
+
+# --- The laboratory's information requests (R16) -----------------------------------------------------------------
+
+# What a laboratory reads of a request: its reference, state and medicine. Never the patient (R43), the prescriber
+# or the establishment.
+_CHAMPS_INFORMATION = (
+    "id",
+    "question",
+    "pieces_demandees",
+    "date_limite",
+    "demande_le",
+    "reponse",
+    "repondu_le",
+    "laboratoire_id",
+    "demande__id",
+    "demande__reference",
+    "demande__statut",
+    "demande__type_medicament",
+    "demande__medicament_nom",
+    "demande__medicament_dci",
+    "demande__medicament_dosage",
+    "demande__medicament_forme",
+    "demande__specialite__nom",
+)
+
+
+def informations_du_laboratoire(laboratoire, *, en_attente: bool = True) -> QuerySet[Complement]:
+    """The ANSM's information requests addressed to this laboratory, newest first (index complement_laboratoire):
+    those still awaited (unanswered, on a request under evaluation), or all of them."""
+    qs = Complement.objects.filter(laboratoire=laboratoire, destinataire=DestinataireComplement.LABORATOIRE)
+    if en_attente:
+        qs = qs.filter(repondu_le__isnull=True, demande__statut__in=sorted(STATUTS_INSTRUCTION))
+    return qs.select_related("demande__specialite").only(*_CHAMPS_INFORMATION).order_by("-demande_le", "-id")
+
+
+def information_du_laboratoire(laboratoire, pk: int) -> Complement | None:
+    """One information request of this laboratory, with the documents it sent; None for any other (a 404: a
+    laboratory does not learn that another's request exists)."""
+    return (
+        Complement.objects.filter(pk=pk, laboratoire=laboratoire, destinataire=DestinataireComplement.LABORATOIRE)
+        .select_related("demande__specialite")
+        .only(*_CHAMPS_INFORMATION)
+        .prefetch_related(
+            Prefetch("pieces", queryset=PieceJointe.objects.only("id", "complement_id", "nom", "taille"))
+        )
+        .first()
+    )
+
+
+def destinataires_laboratoire(laboratoire) -> list[str]:
+    """Who hears about an information request at the laboratory: its active accounts and its contact address."""
+    emails = list(
+        Utilisateur.objects.filter(role=Role.LABORATOIRE, is_active=True, laboratoire=laboratoire).values_list(
+            "email", flat=True
+        )
+    )
+    return [*emails, laboratoire.email] if laboratoire.email else emails
 
 
 # --- The référentiel as the request form reads it ---------------------------------------------------------------

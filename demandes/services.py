@@ -25,9 +25,11 @@ from .enums import (
     CanalAcces,
     DestinataireComplement,
     MotifRefus,
+    PieceLaboratoire,
     SensDecision,
     Situation,
     StatutDemande,
+    StatutRecours,
     TypeMedicament,
     Urgence,
 )
@@ -666,14 +668,7 @@ def demande_soumettre(*, demande: DemandeAAC, par, version: int | None) -> Deman
     return d
 
 
-@transaction.atomic
-def complement_demander(
-    *, demande: DemandeAAC, par, version: int | None, question: str, date_limite: datetime.date
-) -> Complement:
-    """R14: the évaluateur asks the PUI for more information, with an answer deadline."""
-    d = _verrouiller(demande, "demander_complement", par, version)
-    if not (question or "").strip():
-        raise DemandeError("Rédigez la question posée à la PUI", champ="question")
+def _verifier_date_limite(date_limite: datetime.date | None) -> None:
     aujourd_hui = timezone.localdate()
     if date_limite is None or not aujourd_hui < date_limite <= aujourd_hui + datetime.timedelta(
         days=DELAI_COMPLEMENT_MAX_JOURS
@@ -683,6 +678,42 @@ def complement_demander(
             "jours",
             champ="date_limite",
         )
+
+
+@transaction.atomic
+def demande_assigner(*, demande: DemandeAAC, evaluateur, par, version: int | None = None) -> DemandeAAC:
+    """The review queue: the request is handled by this évaluateur (oneself or a colleague); the journal says who
+    assigned it to whom. With the `version` the queue row was drawn from, two évaluateurs taking the same request at
+    the same moment do not both believe it is theirs: the second gets the conflict message."""
+    d = _verrouiller(demande, "assigner", par, version)
+    if evaluateur is None or evaluateur.role != Role.EVALUATEUR or not evaluateur.is_active:
+        raise DemandeError("Une demande s'assigne à un évaluateur de l'ANSM en activité", champ="evaluateur")
+    if d.evaluateur_id == evaluateur.pk:
+        raise ConflitEtat(f"La demande est déjà assignée à {evaluateur.nom_complet or evaluateur.email}.")
+    precedent = d.evaluateur_id
+    d.evaluateur = evaluateur
+    _transition(
+        d,
+        "assigner",
+        par=par,
+        champs=["evaluateur"],
+        commentaire=f"Assignée à {evaluateur.nom_complet or evaluateur.email}",
+        details={"evaluateur": evaluateur.pk, "precedent": precedent},
+    )
+    if evaluateur.pk != getattr(par, "pk", None):
+        notifications.notifier("assignee", d, [evaluateur.email], url=notifications.lien_instruction(d))
+    return d
+
+
+@transaction.atomic
+def complement_demander(
+    *, demande: DemandeAAC, par, version: int | None, question: str, date_limite: datetime.date
+) -> Complement:
+    """R14: the évaluateur asks the PUI for more information, with an answer deadline."""
+    d = _verrouiller(demande, "demander_complement", par, version)
+    if not (question or "").strip():
+        raise DemandeError("Rédigez la question posée à la PUI", champ="question")
+    _verifier_date_limite(date_limite)
     complement = Complement(
         demande=d,
         destinataire=DestinataireComplement.PUI,
@@ -741,12 +772,133 @@ def complement_repondre(
     return complement
 
 
-def _decider(
+def _pieces_laboratoire(pieces: Iterable[str]) -> list[str]:
+    """R16: the ticked pieces, known ones only, in the order of the list the évaluateur ticks from."""
+    pieces = set(pieces or ())
+    inconnues = pieces - set(PieceLaboratoire.values)
+    if inconnues:
+        raise DemandeError("Pièce inconnue : " + ", ".join(sorted(inconnues)), regle="R16", champ="pieces")
+    if not pieces:
+        raise DemandeError("Cochez au moins une pièce à demander au laboratoire", regle="R16", champ="pieces")
+    return [p for p in PieceLaboratoire.values if p in pieces]
+
+
+@transaction.atomic
+def complement_laboratoire_demander(
+    *,
+    demande: DemandeAAC,
+    par,
+    version: int | None,
+    laboratoire,
+    pieces: Iterable[str],
+    date_limite: datetime.date,
+    question: str = "",
+) -> Complement:
+    """R16: for a non-referenced medicine or a new indication, the évaluateur asks the laboratory for the ticked
+    pieces by a deadline. The request stays under evaluation (R15: the time needed to get the laboratory's data);
+    the laboratory's users are told by email, without any patient data."""
+    d = _verrouiller(demande, "interroger_laboratoire", par, version)
+    if d.type_medicament == TypeMedicament.REFERENCE_INDICATION:
+        raise DemandeError(
+            "Les informations du laboratoire se demandent pour un médicament non référencé ou une indication "
+            "nouvelle : cette demande porte sur une indication référencée, dont les critères d'octroi sont publiés",
+            regle="R16",
+        )
+    if laboratoire is None:
+        raise DemandeError("Choisissez le laboratoire interrogé", regle="R16", champ="laboratoire")
+    pieces = _pieces_laboratoire(pieces)
+    _verifier_date_limite(date_limite)
+    complement = Complement(
+        demande=d,
+        destinataire=DestinataireComplement.LABORATOIRE,
+        laboratoire=laboratoire,
+        question=(question or "").strip() or "Merci de transmettre les pièces cochées.",
+        pieces_demandees=pieces,
+        date_limite=date_limite,
+        demande_par=par,
+    )
+    _sauver(complement)
+    if d.evaluateur_id is None:
+        d.evaluateur = par
+    libelles = [PieceLaboratoire(p).label for p in pieces]
+    _transition(
+        d,
+        "interroger_laboratoire",
+        par=par,
+        champs=["evaluateur"],
+        commentaire=f"Informations demandées à {laboratoire.nom}, avant le {date_limite:%d/%m/%Y}.",
+        details={
+            "complement": complement.pk,
+            "laboratoire": laboratoire.pk,
+            "pieces": pieces,
+            "date_limite": date_limite.isoformat(),
+        },
+    )
+    notifications.notifier(
+        "information_laboratoire",
+        d,
+        selectors.destinataires_laboratoire(laboratoire),
+        url=notifications.lien_laboratoire(complement),
+        date_limite=f"{date_limite:%d/%m/%Y}",
+        pieces="\n".join(f"- {libelle}" for libelle in libelles),
+    )
+    return complement
+
+
+@transaction.atomic
+def complement_laboratoire_repondre(
+    *, complement: Complement, par, reponse: str, fichiers: Iterable = ()
+) -> Complement:
+    """R16: the laboratory answers the ANSM's information request on its product, with documents (checked by their
+    content). The laboratory is not party to the request: it is allowed by the question addressed to it, and what
+    it sends is shown to the ANSM only."""
+    if par is None or par.role != Role.LABORATOIRE or par.laboratoire_id is None:
+        raise TransitionInterdite("Seul le laboratoire interrogé répond à une demande d'information (R16).")
+    demande_id = Complement.objects.filter(pk=complement.pk).values_list("demande_id", flat=True).first()
+    # Same lock order as every other transition (the request, then its complement): no deadlock with an évaluateur
+    # deciding at the same moment.
+    d = (
+        DemandeAAC.objects.select_for_update(of=("self",))
+        .select_related("prescripteur", "evaluateur", "specialite")
+        .get(pk=demande_id)
+    )
+    c = Complement.objects.select_for_update(of=("self",)).select_related("demande_par").get(pk=complement.pk)
+    if c.destinataire != DestinataireComplement.LABORATOIRE or c.laboratoire_id != par.laboratoire_id:
+        raise TransitionInterdite("Cette demande d'information ne concerne pas votre laboratoire (R16).")
+    if not c.en_attente:
+        raise ConflitEtat("Vous avez déjà répondu à cette demande d'information.")
+    if not workflow.est_permise("repondre_laboratoire", statut=d.statut, role=Role.LABORATOIRE):
+        raise ConflitEtat(
+            "La demande n'est plus en cours d'instruction à l'ANSM : l'information n'est plus attendue (R16)."
+        )
+    if not (reponse or "").strip():
+        raise DemandeError("Rédigez votre réponse à l'ANSM", regle="R16", champ="reponse")
+    c.reponse = reponse.strip()
+    c.repondu_par = par
+    c.repondu_le = timezone.now()
+    _sauver(c)
+    pieces = [_piece_enregistrer(d, par=par, fichier=f, complement=c) for f in fichiers]
+    # An answer adds to the file and overwrites nobody's input: it takes no version, like an attachment.
+    _journaliser(
+        d,
+        "repondre_laboratoire",
+        avant=d.statut,
+        par=par,
+        commentaire=f"{par.laboratoire.nom} a répondu ({len(pieces)} document{'s' if len(pieces) > 1 else ''}).",
+        details={"complement": c.pk, "pieces": [p.pk for p in pieces]},
+    )
+    destinataires = [c.demande_par.email] + ([d.evaluateur.email] if d.evaluateur_id else [])
+    notifications.notifier("information_laboratoire_fournie", d, destinataires, url=notifications.lien_instruction(d))
+    return c
+
+
+def _decision_preparer(
     d: DemandeAAC,
     *,
-    nom: str,
     par,
     sens: str,
+    maintenant: datetime.datetime,
+    apercu: bool = False,
     immediate: bool = False,
     duree_jours: int | None = None,
     laboratoire=None,
@@ -756,10 +908,10 @@ def _decider(
     motif_refus_texte: str = "",
     commentaire: str = "",
 ) -> Decision:
-    """Record the decision, its PDF and the transition; tell the prescriber and the PUI (R17, R19, R45)."""
-    from .pdf import decision_pdf
+    """Check the decision's rules and build it, unsaved (R17, R18, R24, R28, R7/R16, R19).
 
-    maintenant = timezone.now()
+    The saved decision, the preview of its PDF and the decision reformed on appeal all come from here, so what the
+    évaluateur previews is what the prescriber receives. A preview draws no number from the sequences."""
     aujourd_hui = timezone.localdate(maintenant)
     octroi = sens == SensDecision.OCTROI
     if octroi:
@@ -791,11 +943,16 @@ def _decider(
     elif motif_refus == MotifRefus.AUTRE and not motif_refus_texte.strip():
         raise DemandeError("Précisez le motif du refus", regle="R18", champ="motif_refus_texte")
 
-    decision = Decision(
+    if apercu:
+        reference, numero_aac = "PROJET", ("PROJET" if octroi else None)
+    else:
+        reference = _numero("DEC", "demandes_decision_seq", maintenant)
+        numero_aac = _numero("AAC", "demandes_numero_aac_seq", maintenant) if octroi else None
+    return Decision(
         demande=d,
         sens=sens,
-        reference=_numero("DEC", "demandes_decision_seq", maintenant),
-        numero_aac=_numero("AAC", "demandes_numero_aac_seq", maintenant) if octroi else None,
+        reference=reference,
+        numero_aac=numero_aac,
         immediate=immediate,
         date_decision=maintenant,
         decidee_par=par,
@@ -808,14 +965,26 @@ def _decider(
         retrocession=(not reserve_hospitalier) if octroi else False,
         restriction_prescripteurs=(restriction_prescripteurs or "").strip() if octroi else "",
         motif_refus="" if octroi else motif_refus,
-        motif_refus_texte="" if octroi else motif_refus_texte.strip(),
-        commentaire=commentaire.strip(),
+        motif_refus_texte="" if octroi else (motif_refus_texte or "").strip(),
+        commentaire=(commentaire or "").strip(),
         notifiee_le=maintenant,
         date_limite_recours=ajouter_mois(aujourd_hui, 2),  # R19
     )
-    _sauver(decision)
+
+
+def _decision_pdf_enregistrer(decision: Decision) -> None:
+    from .pdf import decision_pdf
+
     decision.fichier.save(f"{decision.reference}.pdf", ContentFile(decision_pdf(decision)), save=False)
     decision.save(update_fields=["fichier"])
+
+
+def _decider(d: DemandeAAC, *, nom: str, par, sens: str, **champs) -> Decision:
+    """Record the decision, its PDF and the transition; tell the prescriber and the PUI (R17, R19, R45)."""
+    maintenant = timezone.now()
+    decision = _decision_preparer(d, par=par, sens=sens, maintenant=maintenant, **champs)
+    _sauver(decision)
+    _decision_pdf_enregistrer(decision)
     d.decision = decision
     d.decidee_le = maintenant
     if par is not None and d.evaluateur_id is None:
@@ -825,11 +994,15 @@ def _decider(
         nom,
         par=par,
         champs=["decidee_le", "evaluateur"],
-        commentaire=commentaire.strip(),
-        details={"decision": decision.reference, "numero_aac": decision.numero_aac, "immediate": immediate},
+        commentaire=decision.commentaire,
+        details={
+            "decision": decision.reference,
+            "numero_aac": decision.numero_aac,
+            "immediate": decision.immediate,
+        },
     )
     destinataires = [d.prescripteur.email, *selectors.destinataires_pui(d)]
-    if octroi:
+    if decision.est_octroi:
         notifications.notifier("octroyee", d, destinataires, numero=decision.numero_aac)
     else:
         notifications.notifier("refusee", d, destinataires)
@@ -945,6 +1118,120 @@ def recours_former(*, demande: DemandeAAC, par, version: int | None, motif: str)
     destinataires = [decision.decidee_par.email] if decision.decidee_par else selectors.destinataires_ansm(d)
     notifications.notifier("recours", d, destinataires)
     return recours
+
+
+def _recours_a_statuer(d: DemandeAAC) -> Recours:
+    recours = Recours.objects.select_for_update().filter(demande=d, statut=StatutRecours.DEPOSE).first()
+    if recours is None:
+        raise ConflitEtat("Aucun recours gracieux n'attend de réponse sur cette demande (R19).")
+    return recours
+
+
+def _motiver_recours(reponse: str) -> str:
+    if not (reponse or "").strip():
+        raise DemandeError("Motivez la réponse au recours gracieux", regle="R19", champ="reponse")
+    return reponse.strip()
+
+
+@transaction.atomic
+def recours_accueillir(
+    *,
+    demande: DemandeAAC,
+    par,
+    version: int | None,
+    reponse: str,
+    duree_jours: int,
+    laboratoire,
+    reserve_hospitalier: bool,
+    restriction_prescripteurs: str = "",
+    commentaire: str = "",
+) -> Decision:
+    """R19: the appeal is upheld and the decision reviewed: the AAC is granted (a refusal is reformed) or granted
+    on new terms, with a new decision number, PDF and appeal deadline, under the same rules as a grant.
+
+    The request keeps one decision (one-to-one): the reviewed decision replaces the contested one in its row. The
+    contested one is not lost: its number, its terms and its PDF file (left in storage) are written in the journal,
+    and the database's audit trail holds the row as it was."""
+    d = _verrouiller(demande, "accueillir_recours", par, version)
+    recours = _recours_a_statuer(d)
+    reponse = _motiver_recours(reponse)
+    ancienne = Decision.objects.select_for_update().get(demande=d)
+    contestee = {
+        "reference": ancienne.reference,
+        "sens": ancienne.sens,
+        "numero_aac": ancienne.numero_aac,
+        "motif_refus": ancienne.motif_refus,
+        "date_decision": ancienne.date_decision.isoformat(),
+        "fichier": ancienne.fichier.name,
+    }
+    maintenant = timezone.now()
+    revue = _decision_preparer(
+        d,
+        par=par,
+        sens=SensDecision.OCTROI,
+        maintenant=maintenant,
+        duree_jours=duree_jours,
+        laboratoire=laboratoire,
+        reserve_hospitalier=reserve_hospitalier,
+        restriction_prescripteurs=restriction_prescripteurs,
+        commentaire=commentaire or f"Décision prise sur recours gracieux : {reponse}",
+    )
+    revue.pk, revue.fichier = ancienne.pk, ""
+    _sauver(revue)
+    _decision_pdf_enregistrer(revue)
+    recours.statut = StatutRecours.ACCUEILLI
+    recours.reponse = reponse
+    recours.repondu_le = maintenant
+    recours.statue_par = par
+    _sauver(recours)
+    _transition(
+        d,
+        "accueillir_recours",
+        par=par,
+        commentaire=reponse,
+        details={
+            "recours": recours.pk,
+            "decision": revue.reference,
+            "numero_aac": revue.numero_aac,
+            "decision_contestee": contestee,
+        },
+    )
+    notifications.notifier(
+        "recours_accueilli", d, [d.prescripteur.email, *selectors.destinataires_pui(d)], numero=revue.numero_aac
+    )
+    return revue
+
+
+@transaction.atomic
+def recours_rejeter(*, demande: DemandeAAC, par, version: int | None, reponse: str) -> Recours:
+    """R19: the appeal is rejected with its reasons; the decision stands (a recours contentieux remains open)."""
+    d = _verrouiller(demande, "rejeter_recours", par, version)
+    recours = _recours_a_statuer(d)
+    recours.reponse = _motiver_recours(reponse)
+    recours.statut = StatutRecours.REJETE
+    recours.repondu_le = timezone.now()
+    recours.statue_par = par
+    _sauver(recours)
+    _transition(d, "rejeter_recours", par=par, commentaire=recours.reponse, details={"recours": recours.pk})
+    notifications.notifier("recours_rejete", d, [d.prescripteur.email, *selectors.destinataires_pui(d)])
+    return recours
+
+
+def decision_apercu_pdf(*, demande: DemandeAAC, par, action: str, **champs) -> bytes:
+    """The PDF the decision would have, drawn by the same pdf.py from an unsaved decision checked by the same rules
+    (nothing is written, no number is drawn): the évaluateur reads what the prescriber will receive."""
+    from .pdf import decision_pdf
+
+    if action not in ("octroyer", "refuser", "accueillir_recours"):
+        raise DemandeError("Aperçu impossible pour cette action.")
+    role = workflow.role_de(par)
+    if par is None or not selectors.est_partie(par, demande) or role not in workflow.transition(action).roles:
+        raise TransitionInterdite("L'aperçu de la décision est réservé aux évaluateurs de l'ANSM.")
+    if not workflow.est_permise(action, statut=demande.statut, role=role):
+        raise ConflitEtat(f"Aucune décision n'est possible : la demande est « {demande.get_statut_display()} ».")
+    sens = SensDecision.REFUS if action == "refuser" else SensDecision.OCTROI
+    decision = _decision_preparer(demande, par=par, sens=sens, maintenant=timezone.now(), apercu=True, **champs)
+    return decision_pdf(decision, apercu=True)
 
 
 @transaction.atomic

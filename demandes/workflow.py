@@ -38,6 +38,8 @@ _EN_COURS_AVANT_DECISION = {
     S.COMPLEMENT_FOURNI,
 }
 
+_INSTRUCTION = {S.EN_EVALUATION, S.COMPLEMENT_DEMANDE, S.COMPLEMENT_FOURNI}
+
 TRANSITIONS: tuple[Transition, ...] = (
     _t("modifier", "Modifier la demande", {S.BROUILLON, S.RENVOYEE}, None, {Role.PRESCRIPTEUR}, "R11-R13, R43"),
     _t(
@@ -106,6 +108,34 @@ TRANSITIONS: tuple[Transition, ...] = (
         {Role.EVALUATEUR},
         "R44",
     ),
+    # R16: the laboratory's data on the medicine; the request stays under evaluation (the PUI has nothing to do).
+    _t(
+        "interroger_laboratoire",
+        "Demander des informations au laboratoire",
+        _INSTRUCTION,
+        None,
+        {Role.EVALUATEUR},
+        "R7, R16",
+    ),
+    # The laboratory is not party to the request (no patient data): it answers from its own space, on its question.
+    _t("repondre_laboratoire", "Réponse du laboratoire", _INSTRUCTION, None, {Role.LABORATOIRE}, "R16"),
+    # The review queue: who at the ANSM handles the request (also after the decision, for R19 and R44).
+    _t(
+        "assigner",
+        "Assigner la demande",
+        _INSTRUCTION | {S.OCTROYEE, S.REFUSEE},
+        None,
+        {Role.EVALUATEUR, Role.ADMINISTRATEUR},
+    ),
+    _t(
+        "accueillir_recours",
+        "Accueillir le recours gracieux (décision réformée en octroi)",
+        {S.OCTROYEE, S.REFUSEE},
+        S.OCTROYEE,
+        {Role.EVALUATEUR},
+        "R17, R19, R24, R28, R45",
+    ),
+    _t("rejeter_recours", "Rejeter le recours gracieux", {S.OCTROYEE, S.REFUSEE}, None, {Role.EVALUATEUR}, "R19"),
     _t("annuler", "Annuler la demande", _EN_COURS_AVANT_DECISION, S.ANNULEE, {Role.PRESCRIPTEUR}),
     _t("expirer", "Fin de traitement", {S.OCTROYEE}, S.EXPIREE, {SYSTEME}, "R17, R20"),
     _t("former_recours", "Former un recours gracieux", {S.OCTROYEE, S.REFUSEE}, None, {Role.PRESCRIPTEUR}, "R19"),

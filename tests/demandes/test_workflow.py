@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from comptes.enums import Role
 from demandes import services, workflow
-from demandes.enums import MotifRefus, StatutDemande
+from demandes.enums import DestinataireComplement, MotifRefus, PieceLaboratoire, StatutDemande, TypeMedicament
 from demandes.exceptions import ConflitEtat, DemandeError, TransitionInterdite
-from demandes.models import DemandeAAC, JournalDemande
+from demandes.models import Complement, Decision, DemandeAAC, JournalDemande, Recours
 from demandes.selectors import est_partie
 from tests.factories import DemandeFactory, LaboratoireFactory, UtilisateurFactory
 from tests.factories.referentiel import pdf_minimal
@@ -85,7 +85,68 @@ APPELS = {
     "joindre_piece": lambda d, par: services.piece_joindre(
         demande=d, par=par, fichier=SimpleUploadedFile("bilan.pdf", pdf_minimal(), content_type="application/pdf")
     ),
+    "interroger_laboratoire": lambda d, par: services.complement_laboratoire_demander(
+        demande=_hors_indication(d),
+        par=par,
+        version=d.version,
+        laboratoire=LaboratoireFactory(),
+        pieces=[PieceLaboratoire.PROJET_PUT],
+        date_limite=timezone.localdate() + datetime.timedelta(days=10),
+    ),
+    "repondre_laboratoire": lambda d, par: services.complement_laboratoire_repondre(
+        complement=_question_au_laboratoire(d, par), par=par, reponse="Brochure pour l'investigateur jointe."
+    ),
+    "assigner": lambda d, par: services.demande_assigner(
+        demande=d, evaluateur=UtilisateurFactory(evaluateur=True), par=par, version=d.version
+    ),
+    "accueillir_recours": lambda d, par: services.recours_accueillir(
+        demande=_avec_recours(d),
+        par=par,
+        version=d.version,
+        reponse="Des données nouvelles permettent de présumer l'efficacité.",
+        duree_jours=90,
+        laboratoire=LaboratoireFactory(),
+        reserve_hospitalier=True,
+    ),
+    "rejeter_recours": lambda d, par: services.recours_rejeter(
+        demande=_avec_recours(d), par=par, version=d.version, reponse="Aucun élément nouveau."
+    ),
 }
+# Actions that add to the file without overwriting anyone's input: they take no version and do not bump it.
+SANS_VERSION = {"joindre_piece", "repondre_laboratoire"}
+
+
+def _hors_indication(demande):
+    """R16 applies to a new indication: the request asks for its spécialité outside the referenced ones."""
+    DemandeAAC.objects.filter(pk=demande.pk).update(
+        type_medicament=TypeMedicament.REFERENCE_HORS_INDICATION, indication=None, justification="Justifiée."
+    )
+    return demande
+
+
+def _question_au_laboratoire(demande, par):
+    """An information request addressed to the caller's laboratory (any laboratory for another role)."""
+    return Complement.objects.create(
+        demande=demande,
+        destinataire=DestinataireComplement.LABORATOIRE,
+        laboratoire=getattr(par, "laboratoire", None) or LaboratoireFactory(),
+        question="Merci de transmettre la brochure.",
+        pieces_demandees=[PieceLaboratoire.DONNEES_PRODUIT],
+        date_limite=timezone.localdate() + datetime.timedelta(days=10),
+        demande_par=UtilisateurFactory(evaluateur=True),
+    )
+
+
+def _avec_recours(demande):
+    """The prescriber's appeal against the decision, when there is one (R19)."""
+    decision = Decision.objects.filter(demande=demande).first()
+    if decision is not None:
+        Recours.objects.get_or_create(
+            demande=demande,
+            decision=decision,
+            defaults={"motif": "Situation clinique nouvelle.", "depose_par": demande.prescripteur},
+        )
+    return demande
 
 
 def _permis(nom, statut, role):
@@ -117,8 +178,9 @@ def test_chaque_action_est_permise_ou_refusee_selon_la_table(nom, role, statut, 
     avant = DemandeAAC.objects.get(pk=demande.pk)
     journal_avant = JournalDemande.objects.filter(demande=demande).count()
 
-    # The table gives the role and the state; being party to the request (selectors.est_partie) comes first.
-    partie = par is None or est_partie(par, demande)
+    # The table gives the role and the state; being party to the request (selectors.est_partie) comes first. The
+    # laboratory is never party (no patient data): the question addressed to it is what lets it answer (R16).
+    partie = par is None or est_partie(par, demande) or (nom == "repondre_laboratoire" and role == Role.LABORATOIRE)
     if partie and _permis(nom, statut, role):
         APPELS[nom](demande, par)
         apres = DemandeAAC.objects.get(pk=demande.pk)
@@ -128,7 +190,7 @@ def test_chaque_action_est_permise_ou_refusee_selon_la_table(nom, role, statut, 
             assert apres.statut in (StatutDemande.EN_EVALUATION, StatutDemande.OCTROYEE)
         else:
             assert apres.statut == (entree.vers or statut)
-        assert apres.version > avant.version or nom == "joindre_piece"
+        assert apres.version > avant.version or nom in SANS_VERSION
         transitions = list(JournalDemande.objects.filter(demande=demande).values_list("transition", flat=True))
         if not (nom == "modifier" and demande.transmise_le is None):  # a private draft's edits are not journaled
             assert entree.nom in transitions[journal_avant:]

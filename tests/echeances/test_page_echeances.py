@@ -72,7 +72,6 @@ def test_chaque_nature_liste_ses_echeances_les_plus_proches_avec_un_lien(client)
     cessation = AccesFactory(
         specialite__statut_amm="autorisee", specialite__date_amm=datetime.date(2026, 5, 1), cessation=True
     )
-    AccesFactory.reset_sequence()
     type(cessation).objects.filter(pk=cessation.pk).update(date_cessation=datetime.date(2026, 7, 15))
     contenu, _ = page(client, UtilisateurFactory(evaluateur=True))
 

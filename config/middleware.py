@@ -103,14 +103,34 @@ class BaseIndisponibleMiddleware:
         return None
 
     def _indisponible(self, request, exception):
-        from .views import base_indisponible
+        return reponse_base_indisponible(request, exception)
 
-        detail = str(exception).strip().splitlines()
-        logger.warning(
-            "Base de données indisponible pendant %s %s : %s",
-            request.method,
-            request.path,
-            exception.__class__.__name__,
-            extra={"database_error": detail[0] if detail else ""},
-        )
-        return base_indisponible(request)
+
+def cause_base_indisponible(exception: BaseException | None) -> BaseException | None:
+    """The database outage behind `exception`, if any, following the chain of exceptions raised while handling.
+
+    Django's session backend turns any DatabaseError while saving the session into UpdateError, which the session
+    middleware turns into a 400 (SessionInterrupted): the outage must still be answered with a 503.
+    """
+    vues = set()
+    while exception is not None and id(exception) not in vues:
+        if isinstance(exception, ERREURS_BASE):
+            return exception
+        vues.add(id(exception))
+        exception = exception.__cause__ or exception.__context__
+    return None
+
+
+def reponse_base_indisponible(request, exception: BaseException):
+    """Log the outage (its first line, never a URL or a secret) and answer the 503 page or JSON."""
+    from .views import base_indisponible
+
+    detail = str(exception).strip().splitlines()
+    logger.warning(
+        "Base de données indisponible pendant %s %s : %s",
+        request.method,
+        request.path,
+        exception.__class__.__name__,
+        extra={"database_error": detail[0] if detail else ""},
+    )
+    return base_indisponible(request)

@@ -20,6 +20,7 @@ urlpatterns = [
     path("admin-technique/", admin.site.urls),
 ]
 
+handler400 = "config.views.erreur_400"
 handler403 = "config.views.erreur_403"
 handler404 = "config.views.erreur_404"
 handler500 = "config.views.erreur_500"

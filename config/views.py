@@ -9,6 +9,7 @@ from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.views import defaults
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 
@@ -40,6 +41,16 @@ def page_statique(request, page: str):
     if page not in PAGES_STATIQUES:
         raise Http404
     return render(request, f"pages/{page}.html", {"title": PAGES_STATIQUES[page]})
+
+
+def erreur_400(request, exception=None):
+    """A 400 caused by a database outage (the session could not be saved) is a 503; any other keeps Django's."""
+    from .middleware import cause_base_indisponible, reponse_base_indisponible
+
+    panne = cause_base_indisponible(exception)
+    if panne is not None:
+        return reponse_base_indisponible(request, panne)
+    return defaults.bad_request(request, exception)
 
 
 def erreur_403(request, exception=None):

@@ -5,7 +5,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test install install-dev migrate demo lint format e2e-deps check-deploy benchmarks clean
+.PHONY: run test install install-dev migrate demo lint format e2e-deps check-deploy benchmarks clean audit
 
 $(UV):
 	$(PYTHON) -m pip install --user --quiet uv
@@ -26,6 +26,11 @@ run: demo
 
 test: install
 	$(PY) -m pytest -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS)
+
+# Known vulnerabilities in the locked dependencies (pip-audit on uv.lock, every group): none allowed. Exits 3, with a
+# clear message, when the vulnerability service cannot be reached (scripts/audit_dependances.py).
+audit: install
+	$(PY) scripts/audit_dependances.py --uv "$(UV)" $(AUDIT_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -321,6 +321,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # The login lockout counts failures per client address, not per proxy address (comptes.verrouillage).
+    AXES_CLIENT_IP_CALLABLE = "comptes.verrouillage.adresse_client"
 
 # Content-Security-Policy without inline script: the DSFR scripts carry the per-request nonce.
 # https://django-csp.readthedocs.io/en/latest/configuration.html

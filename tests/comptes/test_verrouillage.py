@@ -92,3 +92,27 @@ def test_le_verrouillage_cesse_apres_le_delai_de_refroidissement(client, setting
         reponse = client.post(url, {"username": "eva@ansm.example", "password": MOT_DE_PASSE})
         assert reponse.status_code == 302
         assert client.session["_auth_user_id"] == str(utilisateur.pk)
+
+
+def test_derriere_le_proxy_les_echecs_comptent_pour_l_adresse_du_client_et_non_celle_du_proxy(client, settings):
+    """BEHIND_PROXY: each client's failures lock that client out, not everyone who comes through the proxy."""
+    settings.AXES_CLIENT_IP_CALLABLE = "comptes.verrouillage.adresse_client"
+    UtilisateurFactory(email="eva@ansm.example", evaluateur=True)
+    url = reverse("comptes:connexion")
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            url, {"username": "eva@ansm.example", "password": "faux"}, HTTP_X_FORWARDED_FOR="203.0.113.7", **proxy
+        )
+    bloque = client.post(
+        url, {"username": "eva@ansm.example", "password": MOT_DE_PASSE}, HTTP_X_FORWARDED_FOR="203.0.113.7", **proxy
+    )
+    assert bloque.status_code == 429
+    # The real owner, elsewhere, still logs in; a forged first entry does not choose the counted address.
+    autre = client.post(
+        url,
+        {"username": "eva@ansm.example", "password": MOT_DE_PASSE},
+        HTTP_X_FORWARDED_FOR="203.0.113.7, 198.51.100.20",
+        **proxy,
+    )
+    assert autre.status_code == 302 and "_auth_user_id" in client.session

@@ -17,7 +17,7 @@ urlpatterns = [
     # --- Upcoming deadlines of the next 90 days, by kind (issue 6) ---
     path("echeances/", echeances.page_echeances, name="echeances"),
     # --- Review queue of AAC requests, laboratory information requests (R16) and statistics (issue 5) ---
-    # Added here by the demandes back-office, e.g. path("instruction/", include("demandes.ansm_urls")).
+    path("", include("demandes.urls_ansm")),
     # --- Administrators: the audit trail and the log of patient-data reads (issue 7) ---
     path("audit/", comptes.audit_journal, name="audit"),
     path("audit/export.csv", comptes.audit_journal_export, name="audit_export"),

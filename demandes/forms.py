@@ -7,7 +7,7 @@ from dsfr.forms import DsfrBaseForm
 from comptes.models import PUI, Utilisateur
 from referentiel.models import Laboratoire, Specialite
 
-from .enums import MotifRefus
+from .enums import MotifRefus, PieceLaboratoire
 from .models import DUREE_MAX_JOURS, DemandeAAC
 from .validators import initiales_normaliser, valider_initiales
 
@@ -475,3 +475,106 @@ class RenouvellementForm(VersionForm):
 
 class PieceForm(DsfrBaseForm):
     fichier = forms.FileField(label="Ajouter une pièce jointe", help_text="PDF, PNG ou JPEG ; 20 Mo au plus.")
+
+
+# --- The ANSM's review (issue 5) ------------------------------------------------------------------------------------
+
+
+class AssignationForm(VersionForm):
+    evaluateur = forms.ModelChoiceField(
+        queryset=Utilisateur.objects.none(),
+        label="Évaluateur",
+        error_messages={"invalid_choice": "Choisissez un évaluateur de l'ANSM en activité."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        from .selectors import evaluateurs_actifs
+
+        super().__init__(*args, **kwargs)
+        self.fields["evaluateur"].queryset = evaluateurs_actifs()
+        self.fields["evaluateur"].label_from_instance = lambda u: u.nom_complet or u.email
+
+
+class InformationLaboratoireForm(VersionForm):
+    """R16: the pieces to tick, the laboratory asked and the deadline."""
+
+    laboratoire = forms.ModelChoiceField(queryset=Laboratoire.objects.all(), label="Laboratoire interrogé")
+    pieces = forms.MultipleChoiceField(
+        label="Pièces demandées au laboratoire (R16)",
+        choices=PieceLaboratoire.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Cochez au moins une pièce à demander au laboratoire (R16)."},
+    )
+    question = forms.CharField(
+        label="Précisions",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Transmises au laboratoire : n'y mettez aucune donnée du patient.",
+    )
+    date_limite = forms.DateField(label="Date limite de réponse", widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class RecoursAccueilForm(OctroiForm):
+    """R19: the appeal is upheld; the reviewed decision is a grant on these terms."""
+
+    reponse = forms.CharField(
+        label="Réponse motivée au recours",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Adressée au prescripteur.",
+    )
+    field_order = ["version", "reponse"]
+
+
+class RecoursRejetForm(VersionForm):
+    reponse = forms.CharField(
+        label="Motifs du rejet du recours",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Adressés au prescripteur ; un recours contentieux reste possible (R19).",
+    )
+
+
+# --- The laboratory's answer (R16) -----------------------------------------------------------------------------------
+
+
+class _PlusieursFichiers(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PlusieursFichiersField(forms.FileField):
+    """Several files in one input (Django's documented pattern); each is checked by its content by the service."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", _PlusieursFichiers())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        un = super().clean
+        if isinstance(data, list | tuple):
+            return [un(d, initial) for d in data]
+        return [un(data, initial)] if data else []
+
+
+class ReponseLaboratoireForm(DsfrBaseForm):
+    reponse = forms.CharField(label="Votre réponse à l'ANSM", widget=forms.Textarea(attrs={"rows": 6}))
+    fichiers = PlusieursFichiersField(
+        label="Documents",
+        required=False,
+        help_text="PDF, PNG ou JPEG ; 20 Mo au plus par fichier ; le contenu de chaque fichier est vérifié.",
+    )
+
+
+# --- Statistics ----------------------------------------------------------------------------------------------------
+
+
+class PeriodeForm(DsfrBaseForm):
+    debut = forms.DateField(label="Du", widget=forms.DateInput(attrs={"type": "date"}))
+    fin = forms.DateField(label="Au", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        donnees = super().clean()
+        debut, fin = donnees.get("debut"), donnees.get("fin")
+        if debut and fin and debut > fin:
+            self.add_error("fin", "La fin de la période suit son début.")
+        if debut and fin and (fin - debut).days > 366 * 5:
+            self.add_error("debut", "La période couvre au plus cinq ans.")
+        return donnees

@@ -1,6 +1,7 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
-from .views import commun, depot, instruction, pui
+from .views import commun, depot, pui
 
 app_name = "demandes"
 
@@ -8,7 +9,8 @@ urlpatterns = [
     path("", commun.espace, name="espace"),
     path("nouvelle/", depot.nouvelle, name="nouvelle"),
     path("pui/", pui.boite, name="boite_pui"),
-    path("instruction/", instruction.liste, name="instruction"),
+    # The ANSM's list moved to the review queue (issue 5); old links and bookmarks still land there.
+    path("instruction/", RedirectView.as_view(pattern_name="ansm:demandes", query_string=True), name="instruction"),
     path("<str:reference>/", commun.detail, name="detail"),
     path("<str:reference>/etape/<slug:etape>/", depot.etape, name="etape"),
     path("<str:reference>/action/<slug:action>/", commun.action, name="action"),

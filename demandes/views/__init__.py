@@ -1,2 +1,3 @@
-"""Pages of the request workflow, split by who uses them: the prescriber's form (depot), the PUI inbox (pui),
-the ANSM's list (instruction), and the pages every party shares (commun)."""
+"""Pages of the request workflow, split by who uses them: the prescriber's form (depot), the PUI inbox (pui), the
+ANSM's review queue and review page (instruction) and statistics (statistiques), the laboratory's answers to the
+ANSM's information requests (laboratoire), and the pages every party shares (commun)."""

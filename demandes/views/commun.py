@@ -5,6 +5,7 @@ Every request is looked up through `selectors.demande_detail` / `demandes_visibl
 to it gets a 404, whatever their role. Every page showing patient data logs the read.
 """
 
+import datetime
 import uuid
 from functools import wraps
 
@@ -15,6 +16,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from comptes.enums import Role
@@ -23,7 +25,6 @@ from .. import forms, selectors, services
 from ..enums import BADGE_STATUT, CanalAcces, StatutDemande
 from ..exceptions import DemandeError
 from ..filters import DemandeFilter
-from ..models import PieceJointe
 
 PAR_PAGE = 20
 
@@ -63,7 +64,7 @@ def espace(request):
     if utilisateur.role == Role.PHARMACIEN:
         return redirect("demandes:boite_pui")
     if utilisateur.role in (Role.EVALUATEUR, Role.ADMINISTRATEUR):
-        return redirect("demandes:instruction")
+        return redirect("ansm:demandes")
     if utilisateur.role != Role.PRESCRIPTEUR:
         raise PermissionDenied
     contexte = liste_contexte(
@@ -90,12 +91,24 @@ FORMULAIRES = {
     "annuler": forms.CommentaireForm,
     "former_recours": forms.RecoursForm,
     "renouveler": forms.RenouvellementForm,
+    "interroger_laboratoire": forms.InformationLaboratoireForm,
+    "assigner": forms.AssignationForm,
+    "accueillir_recours": forms.RecoursAccueilForm,
+    "rejeter_recours": forms.RecoursRejetForm,
 }
+DELAI_REPONSE_PROPOSE = datetime.timedelta(days=15)
 
 
 def _formulaire_initial(nom: str, demande):
     initial = {"version": demande.version}
-    if nom == "octroyer":
+    if nom in ("demander_complement", "interroger_laboratoire"):
+        initial["date_limite"] = timezone.localdate() + DELAI_REPONSE_PROPOSE
+    if nom == "interroger_laboratoire":
+        laboratoire = selectors.laboratoire_de_commande(demande)
+        initial["laboratoire"] = laboratoire.pk if laboratoire else None
+    if nom == "assigner":
+        initial["evaluateur"] = demande.evaluateur_id
+    if nom in ("octroyer", "accueillir_recours"):
         laboratoire = selectors.laboratoire_de_commande(demande)
         initial.update(
             duree_jours=demande.duree_traitement_jours,
@@ -110,8 +123,16 @@ def _formulaire_initial(nom: str, demande):
     return FORMULAIRES[nom](initial=initial, prefix=nom)
 
 
-def contexte_detail(request, demande, *, lie: dict | None = None, erreur: DemandeError | None = None) -> dict:
-    """Everything the request page shows. `lie` holds a bound form that failed, keyed by action."""
+def contexte_detail(
+    request,
+    demande,
+    *,
+    lie: dict | None = None,
+    erreur: DemandeError | None = None,
+    url_action: str = "demandes:action",
+) -> dict:
+    """Everything the request page shows. `lie` holds a bound form that failed, keyed by action; `url_action` is
+    the route the action forms post to (the shared page's, or the évaluateur's review page's)."""
     actions = selectors.actions_disponibles(request.user, demande)
     noms = {t.nom for t in actions}
     formulaires = []
@@ -119,7 +140,7 @@ def contexte_detail(request, demande, *, lie: dict | None = None, erreur: Demand
         if t.nom in FORMULAIRES:
             form = (lie or {}).get(t.nom) or _formulaire_initial(t.nom, demande)
             formulaires.append(
-                {"transition": t, "form": form, "url": reverse("demandes:action", args=[demande.reference, t.nom])}
+                {"transition": t, "form": form, "url": reverse(url_action, args=[demande.reference, t.nom])}
             )
     decision = selectors.decision_de(demande)
     from .depot import etapes_pour
@@ -151,9 +172,7 @@ def contexte_detail(request, demande, *, lie: dict | None = None, erreur: Demand
 @require_GET
 @login_required
 def detail(request, reference):
-    demande = selectors.demande_detail(request.user, reference)
-    services.acces_donnees_enregistrer(demande=demande, utilisateur=request.user, canal=CanalAcces.PAGE)
-    return render(request, "demandes/detail.html", contexte_detail(request, demande))
+    return _page_detail(request, reference)
 
 
 MESSAGES_SUCCES = {
@@ -164,6 +183,9 @@ MESSAGES_SUCCES = {
     "regulariser": "La régularisation a posteriori est enregistrée.",
     "annuler": "La demande a été annulée.",
     "former_recours": "Le recours gracieux est enregistré.",
+    "interroger_laboratoire": "La demande d'information a été envoyée au laboratoire (R16).",
+    "assigner": "La demande est assignée.",
+    "rejeter_recours": "Le rejet du recours gracieux est enregistré et notifié au prescripteur.",
 }
 
 
@@ -221,6 +243,37 @@ def _executer(nom: str, demande, par, donnees: dict) -> tuple[str, object]:
         services.demande_annuler(demande=demande, par=par, version=version, commentaire=donnees["commentaire"])
     elif nom == "former_recours":
         services.recours_former(demande=demande, par=par, version=version, motif=donnees["motif"])
+    elif nom == "interroger_laboratoire":
+        services.complement_laboratoire_demander(
+            demande=demande,
+            par=par,
+            version=version,
+            laboratoire=donnees["laboratoire"],
+            pieces=donnees["pieces"],
+            date_limite=donnees["date_limite"],
+            question=donnees["question"],
+        )
+    elif nom == "assigner":
+        demande = services.demande_assigner(
+            demande=demande, evaluateur=donnees["evaluateur"], par=par, version=version
+        )
+        qui = donnees["evaluateur"]
+        return f"La demande {demande.reference} est assignée à {qui.nom_complet or qui.email}.", demande
+    elif nom == "accueillir_recours":
+        decision = services.recours_accueillir(
+            demande=demande,
+            par=par,
+            version=version,
+            reponse=donnees["reponse"],
+            duree_jours=donnees["duree_jours"],
+            laboratoire=donnees["laboratoire"],
+            reserve_hospitalier=donnees["reserve_hospitalier"] == "oui",
+            restriction_prescripteurs=donnees["restriction_prescripteurs"],
+            commentaire=donnees["commentaire"],
+        )
+        return f"Recours accueilli : la décision est réformée, AAC n° {decision.numero_aac} octroyée.", demande
+    elif nom == "rejeter_recours":
+        services.recours_rejeter(demande=demande, par=par, version=version, reponse=donnees["reponse"])
     elif nom == "renouveler":
         nouvelle, _ = services.demande_renouveler(
             demande=demande, par=par, version=version, cle_idempotence=donnees["cle_idempotence"]
@@ -232,9 +285,17 @@ def _executer(nom: str, demande, par, donnees: dict) -> tuple[str, object]:
     return MESSAGES_SUCCES[nom], demande
 
 
-@require_POST
-@login_required
-def action(request, reference, action):
+def erreurs_sur_formulaire(form, exc: DemandeError) -> None:
+    """Each broken rule under the field it names (screen readers announce it there); the page shows them all."""
+    for e in exc.erreurs:
+        if e.champ in form.fields:
+            form.add_error(e.champ, e.texte)
+
+
+def traiter_action(request, reference: str, action: str, *, route: str, page):
+    """POST of an action form: parse it, call the action's service, then redirect to `route` (POST/redirect/GET);
+    a refused action shows `page(request, reference, lie=..., erreur=...)` again with the errors. The shared page
+    and the évaluateur's review page both go through here, hence through the same services."""
     demande = get_object_or_404(selectors.demandes_visibles_par(request.user), reference=reference)
     if action not in FORMULAIRES:
         raise Http404
@@ -245,20 +306,28 @@ def action(request, reference, action):
             message, cible = _executer(action, demande, request.user, form.cleaned_data)
         except DemandeError as exc:
             erreur = exc
-            for e in exc.erreurs:
-                if e.champ in form.fields:
-                    form.add_error(e.champ, e.texte)
+            erreurs_sur_formulaire(form, exc)
         else:
             messages.success(request, message)
             if action == "renouveler":
                 from .depot import PREMIERE_ETAPE_RENOUVELLEMENT
 
                 return redirect("demandes:etape", cible.reference, PREMIERE_ETAPE_RENOUVELLEMENT)
-            return redirect("demandes:detail", cible.reference)
+            return redirect(route, cible.reference)
+    return page(request, reference, lie={action: form}, erreur=erreur, statut=erreur.statut_http if erreur else 400)
+
+
+def _page_detail(request, reference, *, lie=None, erreur=None, statut=200):
     demande = selectors.demande_detail(request.user, reference)
     services.acces_donnees_enregistrer(demande=demande, utilisateur=request.user, canal=CanalAcces.PAGE)
-    contexte = contexte_detail(request, demande, lie={action: form}, erreur=erreur)
-    return render(request, "demandes/detail.html", contexte, status=erreur.statut_http if erreur else 400)
+    contexte = contexte_detail(request, demande, lie=lie, erreur=erreur)
+    return render(request, "demandes/detail.html", contexte, status=statut)
+
+
+@require_POST
+@login_required
+def action(request, reference, action):
+    return traiter_action(request, reference, action, route="demandes:detail", page=_page_detail)
 
 
 # --- Files ---------------------------------------------------------------------------------------------------------
@@ -304,7 +373,7 @@ def piece_joindre(request, reference):
 @login_required
 def piece_telecharger(request, reference, pk):
     demande = get_object_or_404(selectors.demandes_visibles_par(request.user), reference=reference)
-    piece = get_object_or_404(PieceJointe, pk=pk, demande=demande)
+    piece = get_object_or_404(selectors.pieces_visibles(request.user), pk=pk, demande=demande)
     services.acces_donnees_enregistrer(demande=demande, utilisateur=request.user, canal=CanalAcces.PIECE)
     reponse = FileResponse(
         piece.fichier.open("rb"), as_attachment=True, filename=piece.nom, content_type=piece.type_mime

@@ -105,17 +105,19 @@ def test_l_espace_renvoie_chaque_role_vers_sa_liste(client):
     connecter(client, UtilisateurFactory(pharmacien=True))
     assert client.get(reverse("demandes:espace")).url == reverse("demandes:boite_pui")
     connecter(client, UtilisateurFactory(evaluateur=True))
-    assert client.get(reverse("demandes:espace")).url == reverse("demandes:instruction")
+    assert client.get(reverse("demandes:espace")).url == reverse("ansm:demandes")
     connecter(client, UtilisateurFactory(laboratoire_role=True))
     assert client.get(reverse("demandes:espace")).status_code == 403
 
 
-def test_la_liste_ansm_montre_les_demandes_a_instruire_urgences_d_abord(client):
+def test_l_ancienne_liste_ansm_mene_a_la_file_d_instruction_urgences_d_abord(client):
     normale = DemandeFactory(en_evaluation=True)
     vitale = DemandeFactory(complement_fourni=True, urgence="vitale")
     DemandeFactory(transmise=True)
     connecter(client, UtilisateurFactory(evaluateur=True))
-    page = html(client.get(reverse("demandes:instruction")))
+    reponse = client.get(reverse("demandes:instruction") + "?urgence=vitale")
+    assert reponse.status_code == 302 and reponse.url == reverse("ansm:demandes") + "?urgence=vitale"
+    page = html(client.get(reverse("ansm:demandes")))
     assert page.index(vitale.reference) < page.index(normale.reference)
     assert "2 demandes" in page
 

@@ -67,7 +67,8 @@ def test_the_dashboard_counts_what_waits_for_the_ansm(client_ansm):
     assert chiffre(contenu, "nombre-rapports-a-echeance") == 1
     assert chiffre(contenu, "nombre-rapports-a-evaluer") == 1
     assert chiffre(contenu, "nombre-demandes-laboratoires") == 3
-    assert 'href="/demandes/instruction/"' in contenu
+    assert '<a href="/ansm/demandes/">Demandes d\'AAC à instruire</a>' in contenu
+    assert 'href="/ansm/statistiques/"' in contenu
     assert 'href="/ansm/referentiel/engagements-aap/?a_echeance=1"' in contenu
 
 

@@ -1,6 +1,6 @@
 """/laboratoire/: the laboratory space (namespace "laboratoire"), for its own products only."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -13,4 +13,6 @@ urlpatterns = [
     path("statuts/<int:pk>/proposition-put/", views.proposer_put, name="proposer_put"),
     path("statuts/<int:pk>/prolongation/", views.demander_prolongation, name="demander_prolongation"),
     path("rapports/<int:pk>/depot/", views.deposer_rapport, name="deposer_rapport"),
+    # The ANSM's information requests on the laboratory's products (R16), answered with documents.
+    path("informations/", include("demandes.urls_laboratoire")),
 ]

@@ -392,7 +392,7 @@ def etablissements_en_file():
 
     return (
         Etablissement.objects.filter(pk__in=_en_file().values("etablissement_id"))
-        .only("id", "nom")
+        .only("id", "nom", "finess")
         .order_by("nom", "id")
     )
 

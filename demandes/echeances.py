@@ -139,24 +139,21 @@ def _rappeler_fin_de_traitement(decision: Decision, *, aujourd_hui, jours: int, 
     envoyes = communs.rappel_envoyer(
         nature=f"aac-fin-j{jours}",
         identifiant=str(decision.pk),
-        destinataire=prescripteur,
+        destinataires=[prescripteur],
         sujet=sujet,
         gabarit="aac_fin_traitement_prescripteur",
         # R20: the renewal is a new request prefilled from this one, created by the « Renouveler » action of the
         # request's page; the link opens that action.
         contexte={**contexte, "lien_renouvellement": _lien_demande(demande, "action-renouveler")},
     )
-    for adresse in communs.destinataires_uniques(memo[cle_pui]):
-        if adresse == prescripteur:
-            continue
-        envoyes += communs.rappel_envoyer(
-            nature=f"aac-fin-j{jours}",
-            identifiant=str(decision.pk),
-            destinataire=adresse,
-            sujet=sujet,
-            gabarit="aac_fin_traitement_pui",
-            contexte=contexte,
-        )
+    envoyes += communs.rappel_envoyer(
+        nature=f"aac-fin-j{jours}",
+        identifiant=str(decision.pk),
+        destinataires=[a for a in communs.destinataires_uniques(memo[cle_pui]) if a != prescripteur],
+        sujet=sujet,
+        gabarit="aac_fin_traitement_pui",
+        contexte=contexte,
+    )
     return envoyes
 
 
@@ -224,15 +221,14 @@ def complements_relancer(*, aujourd_hui: datetime.date, taille_lot: int = TAILLE
                     f"Rappel : réponse attendue par l'ANSM avant le {complement.date_limite:%d/%m/%Y} "
                     f"(demande d'AAC {demande.reference})"
                 )
-                for adresse in communs.destinataires_uniques(destinataires):
-                    relances += communs.rappel_envoyer(
-                        nature="complement-mi-delai",
-                        identifiant=str(complement.pk),
-                        destinataire=adresse,
-                        sujet=sujet,
-                        gabarit="complement_mi_delai",
-                        contexte=contexte,
-                    )
+                relances += communs.rappel_envoyer(
+                    nature="complement-mi-delai",
+                    identifiant=str(complement.pk),
+                    destinataires=destinataires,
+                    sujet=sujet,
+                    gabarit="complement_mi_delai",
+                    contexte=contexte,
+                )
     escalades = 0
     for lot in communs.par_lots(
         complements_en_retard(aujourd_hui=aujourd_hui), champ="date_limite", taille=taille_lot
@@ -253,15 +249,14 @@ def complements_relancer(*, aujourd_hui: datetime.date, taille_lot: int = TAILLE
                     "lien": _lien_instruction(demande),
                 }
                 sujet = f"Sans réponse au {complement.date_limite:%d/%m/%Y} : demande d'AAC {demande.reference}"
-                for adresse in communs.destinataires_uniques(evaluateurs):
-                    escalades += communs.rappel_envoyer(
-                        nature="complement-retard",
-                        identifiant=str(complement.pk),
-                        destinataire=adresse,
-                        sujet=sujet,
-                        gabarit="complement_retard",
-                        contexte=contexte,
-                    )
+                escalades += communs.rappel_envoyer(
+                    nature="complement-retard",
+                    identifiant=str(complement.pk),
+                    destinataires=evaluateurs,
+                    sujet=sujet,
+                    gabarit="complement_retard",
+                    contexte=contexte,
+                )
     return {"rappels": relances, "escalades": escalades}
 
 
@@ -294,7 +289,7 @@ def cessations_prevenir(*, aujourd_hui: datetime.date, taille_lot: int = TAILLE_
                     envoyes += communs.rappel_envoyer(
                         nature="aac-cessation",
                         identifiant=f"{acces.pk}:{acces.date_cessation.isoformat()}",
-                        destinataire=adresse,
+                        destinataires=[adresse],
                         sujet=f"Fin des AAC de {acces.specialite.nom} le {acces.date_cessation:%d/%m/%Y}",
                         gabarit="aac_cessation",
                         contexte={

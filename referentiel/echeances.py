@@ -99,12 +99,12 @@ def cle_rappel(nature: str, identifiant: str, destinataire: str) -> str:
 
 
 def rappel_envoyer(
-    *, nature: str, identifiant: str, destinataire: str, sujet: str, gabarit: str, contexte: dict
-) -> bool:
-    """Queue one reminder email, at most once per (nature, identifiant, destinataire) whoever calls: True when this
-    call queued it.
+    *, nature: str, identifiant: str, destinataires: Iterable[str], sujet: str, gabarit: str, contexte: dict
+) -> int:
+    """Queue one reminder email per distinct address, at most once per (nature, identifiant, address) whoever calls
+    (comptes.services.notification_creer and the outbox's unique key): returns how many this call queued.
 
-    When the row already exists but is still unsent (a run killed between its commit and the publication of the
+    When a row already exists but is still unsent (a run killed between its commit and the publication of the
     send, a broker outage), its sending is enqueued again: the send task claims the row, so at most one email
     leaves, and the outbox sweep would do the same a few minutes later anyway.
     """
@@ -112,15 +112,22 @@ def rappel_envoyer(
     from comptes.services import notification_creer, notifications_relancer_envoi
     from comptes.tasks import TENTATIVES_MAX
 
-    cle = cle_rappel(nature, identifiant, destinataire)
     corps = render_to_string(
         f"emails/echeances/{gabarit}.txt",
         {**contexte, "service": settings.SERVICE_NAME, "site": settings.SITE_URL.rstrip("/")},
     )
-    if notification_creer(destinataire=destinataire, sujet=sujet, corps=corps, cle=cle) is not None:
-        return True
-    notifications_relancer_envoi(notifications=Notification.objects.filter(cle=cle, tentatives__lt=TENTATIVES_MAX))
-    return False
+    crees, existantes = 0, []
+    for destinataire in destinataires_uniques(destinataires):
+        cle = cle_rappel(nature, identifiant, destinataire)
+        if notification_creer(destinataire=destinataire, sujet=sujet, corps=corps, cle=cle) is None:
+            existantes.append(cle)
+        else:
+            crees += 1
+    if existantes:
+        notifications_relancer_envoi(
+            notifications=Notification.objects.filter(cle__in=existantes, tentatives__lt=TENTATIVES_MAX)
+        )
+    return crees
 
 
 def destinataires_uniques(adresses: Iterable[str]) -> list[str]:
@@ -183,15 +190,14 @@ def engagements_aap_rappeler(*, aujourd_hui: datetime.date, taille_lot: int = TA
                         f"Dépôt de la demande d'AAP de {specialite.nom} : échéance le "
                         f"{acces.date_limite_depot_aap:%d/%m/%Y}"
                     )
-                    for adresse in laboratoires_destinataires([specialite.titulaire, specialite.exploitant]):
-                        envoyes += rappel_envoyer(
-                            nature=f"aap-engagement-j{jours}",
-                            identifiant=f"{acces.pk}:{acces.date_limite_depot_aap.isoformat()}",
-                            destinataire=adresse,
-                            sujet=sujet,
-                            gabarit="engagement_aap",
-                            contexte=contexte,
-                        )
+                    envoyes += rappel_envoyer(
+                        nature=f"aap-engagement-j{jours}",
+                        identifiant=f"{acces.pk}:{acces.date_limite_depot_aap.isoformat()}",
+                        destinataires=laboratoires_destinataires([specialite.titulaire, specialite.exploitant]),
+                        sujet=sujet,
+                        gabarit="engagement_aap",
+                        contexte=contexte,
+                    )
     return {"rappels": envoyes}
 
 
@@ -231,15 +237,14 @@ def cpc_echeances_traiter(*, aujourd_hui: datetime.date, taille_lot: int = TAILL
                         "lien": lien("ansm:cpc", acces.pk),
                     }
                     sujet = f"CPC de {acces.specialite.nom} : terme le {acces.date_fin:%d/%m/%Y}, à renouveler ou non"
-                    for adresse in ansm:
-                        envoyes += rappel_envoyer(
-                            nature=f"cpc-terme-m{mois}",
-                            identifiant=f"{acces.pk}:{acces.date_fin.isoformat()}",
-                            destinataire=adresse,
-                            sujet=sujet,
-                            gabarit="cpc_terme",
-                            contexte=contexte,
-                        )
+                    envoyes += rappel_envoyer(
+                        nature=f"cpc-terme-m{mois}",
+                        identifiant=f"{acces.pk}:{acces.date_fin.isoformat()}",
+                        destinataires=ansm,
+                        sujet=sujet,
+                        gabarit="cpc_terme",
+                        contexte=contexte,
+                    )
     termines = 0
     for lot in par_lots(cpc_echus(aujourd_hui=aujourd_hui), champ="date_fin", taille=taille_lot):
         for acces in lot:
@@ -360,13 +365,12 @@ def rapports_periodiques_traiter(*, aujourd_hui: datetime.date, taille_lot: int 
                         f"Rapport périodique de synthèse de {specialite.nom} attendu le "
                         f"{rapport.date_echeance:%d/%m/%Y}"
                     )
-                    for adresse in laboratoires_destinataires([specialite.titulaire, specialite.exploitant]):
-                        envoyes += rappel_envoyer(
-                            nature=f"rapport-j{jours}",
-                            identifiant=f"{rapport.pk}:{rapport.date_echeance.isoformat()}",
-                            destinataire=adresse,
-                            sujet=sujet,
-                            gabarit="rapport_periodique",
-                            contexte=contexte,
-                        )
+                    envoyes += rappel_envoyer(
+                        nature=f"rapport-j{jours}",
+                        identifiant=f"{rapport.pk}:{rapport.date_echeance.isoformat()}",
+                        destinataires=laboratoires_destinataires([specialite.titulaire, specialite.exploitant]),
+                        sujet=sujet,
+                        gabarit="rapport_periodique",
+                        contexte=contexte,
+                    )
     return {"rapports_crees": crees, "rappels": envoyes}

@@ -15,9 +15,11 @@ from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from .. import selectors, services
+from comptes.enums import Role
+
+from .. import selectors, services, workflow
 from ..enums import CanalAcces
-from ..exceptions import DemandeError
+from ..exceptions import DemandeError, TransitionInterdite
 from ..filters import DemandeFilter
 from . import serializers as s
 from .permissions import PartieALaDemande
@@ -90,10 +92,16 @@ class DemandeViewSet(
             exc = NotFound("Demande introuvable.")
         return super().handle_exception(exc)
 
-    def _demande(self, reference):
-        """The request, looked up before any input is parsed: a non-party gets the same 404 on every endpoint."""
+    def _demande(self, reference, *transitions):
+        """The request, looked up before any input is parsed: a non-party gets the same 404 on every endpoint, and a
+        party whose role takes none of these `transitions` (workflow table) a 403, whatever the body says."""
         demande = get_object_or_404(selectors.demandes_visibles_par(self.request.user), reference=reference)
         self.check_object_permissions(self.request, demande)
+        roles = set().union(*(workflow.transition(nom).roles for nom in transitions))
+        if transitions and workflow.role_de(self.request.user) not in roles:
+            t = workflow.transition(transitions[0])
+            qui = ", ".join(sorted(Role(r).label for r in roles if r in Role.values))
+            raise TransitionInterdite(f"L'action « {t.libelle} » est réservée à : {qui}.")
         return demande
 
     def _sortie(self, reference, code=status.HTTP_200_OK):
@@ -122,7 +130,7 @@ class DemandeViewSet(
         return self._sortie(demande.reference, status.HTTP_201_CREATED if creee else status.HTTP_200_OK)
 
     def partial_update(self, request, reference=None):
-        demande = self._demande(reference)
+        demande = self._demande(reference, "modifier", "completer")
         entree = s.ModificationSerializer(data=request.data, partial=True, context={"request": request})
         entree.is_valid(raise_exception=True)
         if "version" not in entree.validated_data:
@@ -142,7 +150,7 @@ class DemandeViewSet(
     @_action_schema(s.VersionSerializer, description="Le prescripteur transmet la demande à la PUI (R10).")
     @action(detail=True, methods=["post"])
     def transmettre(self, request, reference=None):
-        demande = self._demande(reference)
+        demande = self._demande(reference, "transmettre")
         v = self._entree(s.VersionSerializer)
         services.demande_transmettre(demande=demande, par=request.user, version=v["version"])
         return self._sortie(reference)
@@ -150,7 +158,7 @@ class DemandeViewSet(
     @_action_schema(s.RenvoiSerializer, description="Le pharmacien renvoie la demande au prescripteur (R14).")
     @action(detail=True, methods=["post"])
     def renvoyer(self, request, reference=None):
-        demande = self._demande(reference)
+        demande = self._demande(reference, "renvoyer")
         v = self._entree(s.RenvoiSerializer)
         services.demande_renvoyer(
             demande=demande, par=request.user, version=v["version"], commentaire=v["commentaire"]
@@ -164,7 +172,7 @@ class DemandeViewSet(
     )
     @action(detail=True, methods=["post"])
     def soumettre(self, request, reference=None):
-        demande = self._demande(reference)
+        demande = self._demande(reference, "soumettre")
         v = self._entree(s.VersionSerializer)
         services.demande_soumettre(demande=demande, par=request.user, version=v["version"])
         return self._sortie(reference)
@@ -172,7 +180,7 @@ class DemandeViewSet(
     @_action_schema(s.ComplementDemandeSerializer, description="L'évaluateur demande un complément à la PUI.")
     @action(detail=True, methods=["post"], url_path="demander-complement")
     def demander_complement(self, request, reference=None):
-        demande = self._demande(reference)
+        demande = self._demande(reference, "demander_complement")
         v = self._entree(s.ComplementDemandeSerializer)
         services.complement_demander(
             demande=demande,
@@ -186,7 +194,7 @@ class DemandeViewSet(
     @_action_schema(s.ComplementReponseSerializer, description="La PUI répond au complément demandé (R14).")
     @action(detail=True, methods=["post"], url_path="repondre-complement")
     def repondre_complement(self, request, reference=None):
-        demande = self._demande(reference)
+        demande = self._demande(reference, "repondre_complement")
         v = self._entree(s.ComplementReponseSerializer)
         services.complement_repondre(demande=demande, par=request.user, version=v["version"], reponse=v["reponse"])
         return self._sortie(reference)
@@ -194,7 +202,7 @@ class DemandeViewSet(
     @_action_schema(s.OctroiSerializer, description="L'évaluateur octroie l'AAC (R17, R28, R45).")
     @action(detail=True, methods=["post"])
     def octroyer(self, request, reference=None):
-        demande = self._demande(reference)
+        demande = self._demande(reference, "octroyer")
         v = self._entree(s.OctroiSerializer)
         services.demande_octroyer(
             demande=demande,
@@ -211,7 +219,7 @@ class DemandeViewSet(
     @_action_schema(s.RefusSerializer, description="L'évaluateur refuse l'AAC (R18).")
     @action(detail=True, methods=["post"])
     def refuser(self, request, reference=None):
-        demande = self._demande(reference)
+        demande = self._demande(reference, "refuser")
         v = self._entree(s.RefusSerializer)
         services.demande_refuser(
             demande=demande,
@@ -226,7 +234,7 @@ class DemandeViewSet(
     @_action_schema(s.CommentaireSerializer, description="L'évaluateur confirme un octroi hors heures (R44).")
     @action(detail=True, methods=["post"])
     def regulariser(self, request, reference=None):
-        demande = self._demande(reference)
+        demande = self._demande(reference, "regulariser")
         v = self._entree(s.CommentaireSerializer)
         services.demande_regulariser(
             demande=demande, par=request.user, version=v["version"], commentaire=v["commentaire"]
@@ -236,7 +244,7 @@ class DemandeViewSet(
     @_action_schema(s.CommentaireSerializer, description="Le prescripteur annule sa demande avant la décision.")
     @action(detail=True, methods=["post"])
     def annuler(self, request, reference=None):
-        demande = self._demande(reference)
+        demande = self._demande(reference, "annuler")
         v = self._entree(s.CommentaireSerializer)
         services.demande_annuler(demande=demande, par=request.user, version=v["version"], commentaire=v["commentaire"])
         return self._sortie(reference)
@@ -244,7 +252,7 @@ class DemandeViewSet(
     @_action_schema(s.RecoursSerializer, description="Recours gracieux dans les 2 mois de la notification (R19).")
     @action(detail=True, methods=["post"])
     def recours(self, request, reference=None):
-        demande = self._demande(reference)
+        demande = self._demande(reference, "former_recours")
         v = self._entree(s.RecoursSerializer)
         services.recours_former(demande=demande, par=request.user, version=v["version"], motif=v["motif"])
         return self._sortie(reference)
@@ -257,7 +265,7 @@ class DemandeViewSet(
     )
     @action(detail=True, methods=["post"])
     def renouveler(self, request, reference=None):
-        demande = self._demande(reference)
+        demande = self._demande(reference, "renouveler")
         v = self._entree(s.VersionSerializer)
         nouvelle, creee = services.demande_renouveler(
             demande=demande,
@@ -274,7 +282,7 @@ class DemandeViewSet(
     )
     @action(detail=True, methods=["post"], url_path="pieces-jointes")
     def pieces_jointes(self, request, reference=None):
-        demande = self._demande(reference)
+        demande = self._demande(reference, "joindre_piece")
         v = self._entree(s.PieceSerializer)
         piece = services.piece_joindre(demande=demande, par=request.user, fichier=v["fichier"])
         return Response(

@@ -1,0 +1,69 @@
+"""What the access-control matrix found, pinned with its effect: a refusal comes before any validation, and a
+back-office action that would break existing requests is refused with a message instead of a server error."""
+
+import pytest
+from django.urls import reverse
+
+from demandes.models import DemandeAAC, JournalDemande
+from referentiel.models import Indication
+from tests.conftest import connecter
+from tests.factories import DemandeFactory, UtilisateurFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_une_partie_qui_n_a_pas_le_role_de_l_action_recoit_un_403_avant_toute_validation_dans_l_api(client):
+    demande = DemandeFactory(en_evaluation=True)
+    pharmacien = UtilisateurFactory(pharmacien=True, pui=demande.pui, etablissement=demande.pui.etablissement)
+    connecter(client, pharmacien)
+
+    reponse = client.post(f"/api/v1/demandes/{demande.reference}/octroyer/", {}, content_type="application/json")
+
+    assert reponse.status_code == 403
+    assert reponse.json() == {
+        "detail": "L'action « Octroyer l'AAC » est réservée à : Évaluateur ANSM.",
+        "erreurs": [
+            {"message": "L'action « Octroyer l'AAC » est réservée à : Évaluateur ANSM.", "regle": None, "champ": None}
+        ],
+    }
+    assert DemandeAAC.objects.values_list("statut", "version").get(pk=demande.pk) == (demande.statut, demande.version)
+    assert not JournalDemande.objects.filter(demande=demande).exists()
+
+
+def test_l_evaluateur_ne_peut_pas_modifier_les_champs_d_une_demande_par_l_api(client):
+    demande = DemandeFactory(en_evaluation=True)
+    connecter(client, UtilisateurFactory(evaluateur=True))
+
+    reponse = client.patch(
+        f"/api/v1/demandes/{demande.reference}/", {"posologie": "autre"}, content_type="application/json"
+    )
+
+    assert reponse.status_code == 403
+    attendu = "L'action « Modifier la demande » est réservée à : Pharmacien (PUI), Prescripteur."
+    assert reponse.json()["detail"] == attendu
+    assert DemandeAAC.objects.get(pk=demande.pk).posologie == demande.posologie
+
+
+def test_un_non_partie_recoit_toujours_un_404_et_non_le_403_du_role(client):
+    demande = DemandeFactory(en_evaluation=True)
+    connecter(client, UtilisateurFactory(pharmacien=True))  # another PUI's pharmacist
+
+    reponse = client.post(f"/api/v1/demandes/{demande.reference}/octroyer/", {}, content_type="application/json")
+
+    assert reponse.status_code == 404
+    assert reponse.json() == {"detail": "Demande introuvable."}
+
+
+def test_r11_une_indication_citee_par_des_demandes_n_est_pas_retiree_et_l_evaluateur_lit_pourquoi(client):
+    demande = DemandeFactory()
+    connecter(client, UtilisateurFactory(evaluateur=True))
+
+    reponse = client.post(reverse("ansm:indication_supprimer", args=[demande.indication_id]), follow=True)
+
+    assert reponse.status_code == 200
+    assert [str(m) for m in reponse.context["messages"]] == [
+        "Cette indication ne peut pas être retirée : des demandes d'AAC s'y réfèrent et leurs attestations "
+        "portent sur ses critères d'octroi. Modifiez-la, ou terminez l'accès dérogatoire. (R11)"
+    ]
+    assert Indication.objects.filter(pk=demande.indication_id).exists()
+    assert demande.attestations.count() == 2

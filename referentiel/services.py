@@ -942,7 +942,16 @@ def indication_supprimer(*, indication: Indication, par=None) -> None:
     acces = indication.acces
     avant = _instantane(indication, ("libelle", "patients_eligibles", "maladie_rare"))
     avant["criteres"] = list(indication.criteres.values_list("libelle", flat=True))
-    indication.delete()
+    try:
+        indication.delete()
+    except models.ProtectedError as exc:
+        # AAC requests (and their attestations of its criteria) refer to it: they must keep what was attested.
+        # The collector raises before deleting anything.
+        raise ReferentielError(
+            "Cette indication ne peut pas être retirée : des demandes d'AAC s'y réfèrent et leurs attestations "
+            "portent sur ses critères d'octroi. Modifiez-la, ou terminez l'accès dérogatoire.",
+            "R11",
+        ) from exc
     limite_avant, limite_apres = _recalculer_limite_aap(acces)
     avant.update(limite_avant)
     _fiche_modifiee(

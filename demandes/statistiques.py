@@ -235,7 +235,7 @@ def statistiques_calculer(
 # --- The tables behind the charts and the CSV files ------------------------------------------------------------------
 
 
-def _nombre(valeur) -> str:
+def nombre_fr(valeur) -> str:
     """A figure as French readers write it: « 12,5 »; « — » when there is none."""
     if valeur is None:
         return "—"
@@ -273,7 +273,12 @@ def statistiques_tableaux(stats: dict) -> dict[str, dict]:
             "titre": "Demandes et décisions par mois",
             "entetes": ["Mois", "Demandes soumises", "AAC octroyées", "AAC refusées"],
             "lignes": [
-                [libelle_mois(m["mois"]), _nombre(m["soumises"]), _nombre(m["octroyees"]), _nombre(m["refusees"])]
+                [
+                    libelle_mois(m["mois"]),
+                    nombre_fr(m["soumises"]),
+                    nombre_fr(m["octroyees"]),
+                    nombre_fr(m["refusees"]),
+                ]
                 for m in stats["par_mois"]
             ],
         },
@@ -281,7 +286,7 @@ def statistiques_tableaux(stats: dict) -> dict[str, dict]:
             "titre": "Demandes par médicament",
             "entetes": ["Médicament", "Demandes soumises", "dont octroyées", "dont refusées"],
             "lignes": [
-                [m["medicament"], _nombre(m["demandes"]), _nombre(m["octroyees"]), _nombre(m["refusees"])]
+                [m["medicament"], nombre_fr(m["demandes"]), nombre_fr(m["octroyees"]), nombre_fr(m["refusees"])]
                 for m in stats["par_medicament"]
             ],
         },
@@ -289,12 +294,12 @@ def statistiques_tableaux(stats: dict) -> dict[str, dict]:
             "titre": "Décisions et octrois immédiats (R15)",
             "entetes": ["Indicateur", "Valeur"],
             "lignes": [
-                ["Décisions", _nombre(d["total"])],
-                ["AAC octroyées", _nombre(d["octrois"])],
-                ["dont octrois immédiats (R15)", _nombre(d["octrois_immediats"])],
-                ["AAC refusées", _nombre(d["refus"])],
-                ["Part des octrois immédiats parmi les octrois (%)", _nombre(d["part_immediats_octrois"])],
-                ["Part des octrois immédiats parmi les décisions (%)", _nombre(d["part_immediats_decisions"])],
+                ["Décisions", nombre_fr(d["total"])],
+                ["AAC octroyées", nombre_fr(d["octrois"])],
+                ["dont octrois immédiats (R15)", nombre_fr(d["octrois_immediats"])],
+                ["AAC refusées", nombre_fr(d["refus"])],
+                ["Part des octrois immédiats parmi les octrois (%)", nombre_fr(d["part_immediats_octrois"])],
+                ["Part des octrois immédiats parmi les décisions (%)", nombre_fr(d["part_immediats_decisions"])],
             ],
         },
         "delais": {
@@ -303,28 +308,28 @@ def statistiques_tableaux(stats: dict) -> dict[str, dict]:
             "lignes": [
                 [
                     "Toutes les décisions",
-                    _nombre(delais["nombre"]),
-                    _nombre(delais["median_jours"]),
-                    _nombre(delais["p90_jours"]),
+                    nombre_fr(delais["nombre"]),
+                    nombre_fr(delais["median_jours"]),
+                    nombre_fr(delais["p90_jours"]),
                 ],
                 [
                     "Décisions après évaluation (hors octrois immédiats)",
-                    _nombre(delais["nombre_evalues"]),
-                    _nombre(delais["median_evalues_jours"]),
-                    _nombre(delais["p90_evalues_jours"]),
+                    nombre_fr(delais["nombre_evalues"]),
+                    nombre_fr(delais["median_evalues_jours"]),
+                    nombre_fr(delais["p90_evalues_jours"]),
                 ],
             ],
         },
         "refus-par-motif": {
             "titre": "Refus par motif (R18)",
             "entetes": ["Motif", "Refus", "Part (%)"],
-            "lignes": [[m["libelle"], _nombre(m["nombre"]), _nombre(m["part"])] for m in stats["refus_par_motif"]],
+            "lignes": [[m["libelle"], nombre_fr(m["nombre"]), nombre_fr(m["part"])] for m in stats["refus_par_motif"]],
         },
         "en-attente": {
             "titre": "Demandes en attente de décision, par ancienneté",
             "entetes": ["Ancienneté de la soumission", "Demandes"],
-            "lignes": [[t["libelle"], _nombre(t["nombre"])] for t in stats["en_attente"]["tranches"]]
-            + [["Total", _nombre(stats["en_attente"]["total"])]],
+            "lignes": [[t["libelle"], nombre_fr(t["nombre"])] for t in stats["en_attente"]["tranches"]]
+            + [["Total", nombre_fr(stats["en_attente"]["total"])]],
         },
     }
 
@@ -333,13 +338,13 @@ def statistiques_indicateurs(stats: dict) -> list[tuple[str, str]]:
     """The headline figures as (indicator, value) rows, for a summary (the monthly report of issue 6)."""
     d, delais, attente = stats["decisions"], stats["delais"], stats["en_attente"]
     return [
-        ("Demandes d'AAC soumises à l'ANSM", _nombre(sum(m["soumises"] for m in stats["par_mois"]))),
-        ("Décisions", _nombre(d["total"])),
-        ("AAC octroyées", _nombre(d["octrois"])),
-        ("dont octrois immédiats (R15)", _nombre(d["octrois_immediats"])),
-        ("Part des octrois immédiats parmi les octrois (%)", _nombre(d["part_immediats_octrois"])),
-        ("AAC refusées", _nombre(d["refus"])),
-        ("Délai médian de décision (jours)", _nombre(delais["median_jours"])),
-        ("Délai de décision, 90e centile (jours)", _nombre(delais["p90_jours"])),
-        ("Demandes en attente de décision", _nombre(attente["total"])),
+        ("Demandes d'AAC soumises à l'ANSM", nombre_fr(sum(m["soumises"] for m in stats["par_mois"]))),
+        ("Décisions", nombre_fr(d["total"])),
+        ("AAC octroyées", nombre_fr(d["octrois"])),
+        ("dont octrois immédiats (R15)", nombre_fr(d["octrois_immediats"])),
+        ("Part des octrois immédiats parmi les octrois (%)", nombre_fr(d["part_immediats_octrois"])),
+        ("AAC refusées", nombre_fr(d["refus"])),
+        ("Délai médian de décision (jours)", nombre_fr(delais["median_jours"])),
+        ("Délai de décision, 90e centile (jours)", nombre_fr(delais["p90_jours"])),
+        ("Demandes en attente de décision", nombre_fr(attente["total"])),
     ]

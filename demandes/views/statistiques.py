@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from comptes.enums import Role
 
 from .. import forms
-from ..statistiques import libelle_mois, statistiques_calculer, statistiques_tableaux
+from ..statistiques import libelle_mois, nombre_fr, statistiques_calculer, statistiques_tableaux
 from .commun import role_requis
 
 # SVG geometry (user units of the viewBox; the chart scales to its container through CSS).
@@ -58,10 +58,11 @@ def graphique(
                 "libelle": _abreger(libelle),
                 "libelle_complet": libelle,
                 "valeur": "—" if valeur is None else f"{valeur:g}".replace(".", ",") + unite,
-                "y": rang * HAUTEUR_LIGNE,
-                "y_texte": rang * HAUTEUR_LIGNE + HAUTEUR_BARRE - 5,
-                "largeur": largeur,
-                "x_valeur": MARGE_LIBELLE + largeur + 6,
+                # SVG coordinates as text with a dot: the template's localisation would write "380,0".
+                "y": str(rang * HAUTEUR_LIGNE),
+                "y_texte": str(rang * HAUTEUR_LIGNE + HAUTEUR_BARRE - 5),
+                "largeur": f"{largeur:g}",
+                "x_valeur": f"{MARGE_LIBELLE + largeur + 6:g}",
             }
         )
     return {
@@ -163,6 +164,11 @@ def page(request):
         },
         "form": form,
         "stats": stats,
+        "chiffres": {
+            "part_immediats": nombre_fr(stats["decisions"]["part_immediats_octrois"]),
+            "mediane": nombre_fr(stats["delais"]["median_jours"]),
+            "p90": nombre_fr(stats["delais"]["p90_jours"]),
+        },
         "sections": sections,
     }
     return render(request, "demandes/statistiques.html", contexte)

@@ -51,4 +51,3 @@ def texte_decision(decision) -> str:
         return texte_pdf(decision.fichier.read())
     finally:
         decision.fichier.close()
-

@@ -58,8 +58,9 @@ def test_la_file_montre_les_demandes_a_instruire_urgences_vitales_d_abord_puis_l
     ]
     # The count waiting and the oldest's age.
     assert '<p class="gestion-chiffre gestion-chiffre--alerte" id="nombre-en-attente">4</p>' in page
+    soumise = timezone.localtime(ancienne.soumise_le)
     assert (
-        f'<p class="fr-text--lg fr-mb-0" id="plus-ancienne">soumise le {timezone.localtime(ancienne.soumise_le):%d/%m/%Y}, '
+        f'<p class="fr-text--lg fr-mb-0" id="plus-ancienne">soumise le {soumise:%d/%m/%Y}, '
         "il y a 2 semaines, 6 jours</p>"
     ) in page
     assert '<a class="fr-btn fr-btn--sm" id="onglet-a_instruire" href="?onglet=a_instruire" aria-current="page">' in (

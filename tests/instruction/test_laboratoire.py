@@ -24,7 +24,6 @@ from .conftest import html, sans_inline
 pytestmark = pytest.mark.django_db
 
 
-
 def png_minimal() -> bytes:
     """A real 2x2 PNG image."""
     import io

@@ -64,7 +64,8 @@ def ouvrir_action(page, nom: str, libelle: str):
 
 
 def valider(page, formulaire):
-    formulaire.locator('button[type="submit"]').click()
+    # The action's own button: the évaluateur's forms also have a preview button (another submit).
+    formulaire.locator('button[name="valider"]').click()
     page.wait_for_load_state("networkidle")
 
 

@@ -99,6 +99,7 @@ def fins_de_traitement_dues(*, aujourd_hui: datetime.date, jours: int):
         )
         .filter(~Exists(renouvellement))
         .select_related("demande__prescripteur", "demande__pui", "demande__pharmacien", "demande__specialite")
+        .defer("demande__specialite__document_recherche", "demande__specialite__texte_recherche")
     )
 
 
@@ -274,16 +275,20 @@ def cessations_du_jour(*, aujourd_hui: datetime.date):
 
 def cessations_prevenir(*, aujourd_hui: datetime.date, taille_lot: int = TAILLE_LOT) -> dict[str, int]:
     """R24: from the cessation date no AAC is filed or granted for the medicine (the services refuse it); each
-    prescriber with requests still open for it is told once, with the list of those requests."""
+    prescriber with requests still open for it is told once, with the list of those requests.
+
+    Batches of prescribers, each with all their open requests for the medicine (index on specialite_id): one email
+    lists them all, whatever the batch size.
+    """
     envoyes = 0
     for acces in cessations_du_jour(aujourd_hui=aujourd_hui):
         ouvertes = DemandeAAC.objects.filter(specialite_id=acces.specialite_id, statut__in=STATUTS_OUVERTS)
-        for lot in communs.par_lots(
-            ouvertes.select_related("prescripteur"), champ="prescripteur_id", taille=taille_lot
-        ):
+        prescripteurs = list(ouvertes.order_by("prescripteur_id").values_list("prescripteur_id", flat=True).distinct())
+        for debut in range(0, len(prescripteurs), taille_lot):
             par_prescripteur: dict[str, list[DemandeAAC]] = {}
-            for demande in lot:
-                par_prescripteur.setdefault(demande.prescripteur.email.strip().lower(), []).append(demande)
+            lot = ouvertes.filter(prescripteur_id__in=prescripteurs[debut : debut + taille_lot])
+            for demande in lot.select_related("prescripteur").order_by("prescripteur_id", "reference"):
+                par_prescripteur.setdefault(demande.prescripteur.email, []).append(demande)
             with transaction.atomic():
                 for adresse, demandes in par_prescripteur.items():
                     envoyes += communs.rappel_envoyer(

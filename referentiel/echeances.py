@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
 from comptes.enums import Role
 
@@ -51,8 +52,6 @@ RAPPELS_RAPPORT_JOURS = (30, 7)
 
 def jour(aujourd_hui: str | datetime.date | None) -> datetime.date:
     """The day a scan runs for: the ISO date given (operations, tests), or today in Paris."""
-    from django.utils import timezone
-
     if aujourd_hui is None or aujourd_hui == "":
         return timezone.localdate()
     if isinstance(aujourd_hui, datetime.date):

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -28,9 +28,9 @@ from referentiel import regles
 from referentiel.enums import EtapeCPC, EtatAcces, StatutRapport, TypeAcces
 from referentiel.gestion.outils import ansm_requis
 from referentiel.models import AccesDerogatoire, RapportPeriodique
-from referentiel.selectors import _sans_aap, laboratoires_destinataires
+from referentiel.selectors import _sans_aap
 
-from . import selectors
+from . import notifications, selectors
 from .calendrier import ajouter_mois
 from .enums import STATUTS_INSTRUCTION, DestinataireComplement, SensDecision, StatutDemande
 from .models import Complement, Decision, DemandeAAC
@@ -59,22 +59,6 @@ ELEMENTS_PAR_NATURE = 10
 
 def _lien_demande(demande: DemandeAAC, ancre: str = "") -> str:
     return communs.lien("demandes:detail", demande.reference) + (f"#{ancre}" if ancre else "")
-
-
-def _lien_instruction(demande: DemandeAAC) -> str:
-    """The évaluateur's review page of the request (the ANSM review queue), else the request's page."""
-    try:
-        return communs.lien("ansm:instruction", demande.reference)
-    except NoReverseMatch:
-        return _lien_demande(demande)
-
-
-def _lien_information_laboratoire(complement: Complement) -> str:
-    """The laboratory's page of an information request (R16: it cannot open the request), else its space."""
-    try:
-        return communs.lien("laboratoire:information", complement.pk)
-    except NoReverseMatch:
-        return communs.lien("laboratoire:espace")
 
 
 # --- R17, R20: end of the authorised treatment ---------------------------------------------------------------------
@@ -205,8 +189,8 @@ def complements_relancer(*, aujourd_hui: datetime.date, taille_lot: int = TAILLE
                     continue
                 demande = complement.demande
                 if complement.destinataire == DestinataireComplement.LABORATOIRE:
-                    destinataires = laboratoires_destinataires([complement.laboratoire])
-                    lien = _lien_information_laboratoire(complement)
+                    destinataires = selectors.destinataires_laboratoire(complement.laboratoire)
+                    lien = notifications.lien_laboratoire(complement)
                 else:
                     destinataires = [*selectors.destinataires_pui(demande), demande.prescripteur.email]
                     lien = _lien_demande(demande)
@@ -247,7 +231,7 @@ def complements_relancer(*, aujourd_hui: datetime.date, taille_lot: int = TAILLE
                     "destinataire": complement.laboratoire.nom
                     if complement.destinataire == DestinataireComplement.LABORATOIRE and complement.laboratoire_id
                     else "la PUI",
-                    "lien": _lien_instruction(demande),
+                    "lien": notifications.lien_instruction(demande),
                 }
                 sujet = f"Sans réponse au {complement.date_limite:%d/%m/%Y} : demande d'AAC {demande.reference}"
                 escalades += communs.rappel_envoyer(
@@ -526,9 +510,9 @@ def echeances_a_venir(*, aujourd_hui: datetime.date, jours: int = HORIZON_JOURS)
                 c.date_limite,
                 f"Demande {c.demande.reference}",
                 f"{c.laboratoire.nom if c.laboratoire_id else 'PUI'} — {c.demande.designation_medicament}",
-                reverse("demandes:detail", args=[c.demande.reference]),
+                reverse("ansm:instruction", args=[c.demande.reference]),
             ),
-            lien_liste=reverse("demandes:instruction"),
+            lien_liste=reverse("ansm:demandes"),
         ),
         _rubrique(
             "engagements_aap",

@@ -81,7 +81,9 @@ def test_r16_rappel_au_laboratoire_a_mi_delai(au_laboratoire):
         assert complements_relancer()["rappels"] == 2
     envoyes = rappels(f"complement-mi-delai:{au_laboratoire.pk}:")
     assert set(envoyes) == {"medical@labo.example", "qualite@labo.example"}
-    assert "demande d'information sur la demande d'AAC" in envoyes["medical@labo.example"].corps
+    rappel = envoyes["medical@labo.example"]
+    assert "demande d'information sur la demande d'AAC" in rappel.corps
+    assert f"Répondre : https://referentiel-ad.example/laboratoire/informations/{au_laboratoire.pk}/" in rappel.corps
     assert au_laboratoire.demande.prescripteur.email not in envoyes
 
 
@@ -94,10 +96,9 @@ def test_r14_sans_reponse_a_la_date_limite_l_evaluateur_est_prevenu(a_la_pui, au
     for complement, qui in ((a_la_pui, "la PUI"), (au_laboratoire, au_laboratoire.laboratoire.nom)):
         escalade = rappels(f"complement-retard:{complement.pk}:")
         assert list(escalade) == [complement.demande_par.email]
-        assert (
-            f"restée sans réponse de {qui} à la date limite du 21/06/2026"
-            in escalade[complement.demande_par.email].corps
-        )
+        corps = escalade[complement.demande_par.email].corps
+        assert f"restée sans réponse de {qui} à la date limite du 21/06/2026" in corps
+        assert f"https://referentiel-ad.example/ansm/demandes/{complement.demande.reference}/" in corps
 
 
 def test_r14_une_question_repondue_n_est_ni_rappelee_ni_remontee(a_la_pui):

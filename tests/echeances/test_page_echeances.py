@@ -101,6 +101,9 @@ def test_l_administrateur_voit_les_rappels_en_echec_d_envoi(client):
     assert 'href="/admin-technique/comptes/notification/?etat=en_echec"' in bloc
     contenu, _ = page(client, UtilisateurFactory(evaluateur=True))
     assert 'id="rappels-en-echec"' not in contenu
+    Notification.objects.update(envoye_le=datetime.datetime(2026, 6, 1, 6, 30, tzinfo=PARIS))
+    contenu, _ = page(client, UtilisateurFactory(administrateur=True))
+    assert "Aucun rappel en échec d'envoi." in contenu.split('id="rappels-en-echec"')[1].split("</div>")[0]
 
 
 @pytest.mark.parametrize("role", ["prescripteur", "pharmacien", "laboratoire_role"])

@@ -5,12 +5,17 @@ lives in one place.
 """
 
 import datetime
+import functools
+import json
 import re
 import unicodedata
 
+from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
 from django.core.paginator import EmptyPage, Page, Paginator
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -18,6 +23,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    JSONField,
     Max,
     OuterRef,
     Prefetch,
@@ -29,7 +35,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce, Greatest, JSONObject
 from django.utils import timezone
 
 from .enums import (
@@ -44,6 +50,8 @@ from .models import (
     PUT,
     AccesDerogatoire,
     Composition,
+    ConditionPrescription,
+    CritereOctroi,
     DeclarationChangementTitulaire,
     DemandeProlongation,
     Document,
@@ -286,6 +294,63 @@ def specialites_pour_liste(specialites: QuerySet[Specialite]) -> QuerySet[Specia
     )
 
 
+# What a row of the list page and of the API list shows (specialites_lignes).
+CHAMPS_LIGNE = (
+    "id",
+    "nom",
+    "slug",
+    "cis",
+    "code_atc",
+    "forme_pharmaceutique",
+    "voies_administration",
+    "aire_therapeutique",
+    "mitm",
+    "mis_a_jour_le",
+)
+
+
+@functools.cache
+def _listes_d_une_ligne() -> dict[str, RawSQL]:
+    """The two lists of a row of specialites_lignes as SQL, compiled ONCE per process from the ORM expressions
+    below (the rules, such as which statuses are public, stay written once, in acces_publics): building and
+    compiling these correlated subqueries on every request cost more than running them. Each refers to the row
+    by "referentiel_specialite"."id", the base table of any query on Specialite."""
+    acces = (
+        _acces_ordonnes()
+        .filter(specialite=OuterRef("pk"))
+        .values(
+            json=JSONObject(
+                id="id", type_acces="type_acces", etat="etat", date_debut="date_debut", date_fin="date_fin"
+            )
+        )
+    )
+    composition = (
+        Composition.objects.filter(specialite=OuterRef("pk"))
+        .order_by("id")
+        .values(json=JSONObject(dci="substance__dci", dosage="dosage", reference_dosage="reference_dosage"))
+    )
+    listes = {}
+    for nom, sous_requete in (("acces_publics", acces), ("composition", composition)):
+        requete = Specialite.objects.annotate(liste=ArraySubquery(sous_requete)).query
+        sql, params = requete.get_compiler(DEFAULT_DB_ALIAS).compile(requete.annotations["liste"])
+        listes[nom] = RawSQL(sql, params, output_field=ArrayField(JSONField()))  # noqa: S611 - compiled by Django
+    return listes
+
+
+def specialites_lignes(specialites: QuerySet[Specialite]) -> QuerySet:
+    """The rows of the list page and of the API list as dicts, in ONE query whatever the rows: CHAMPS_LIGNE, the
+    laboratories' names (`titulaire_nom`, `exploitant_nom`), and as lists of dicts built by PostgreSQL the public
+    statuses (`acces_publics`: id, type_acces, etat, date_debut, date_fin; ISO dates) and the composition
+    (`composition`: dci, dosage, reference_dosage). PostgreSQL computes the two lists after the sort and the
+    limit, so only for the rows of the page; no model instance is built, no prefetch query runs."""
+    return specialites.values(
+        *CHAMPS_LIGNE,
+        titulaire_nom=F("titulaire__nom"),
+        exploitant_nom=F("exploitant__nom"),
+        **_listes_d_une_ligne(),
+    )
+
+
 def specialites_fiches() -> QuerySet[Specialite]:
     """Published spécialités with everything their fiche shows (R2), in a fixed number of queries."""
     acces = (
@@ -293,14 +358,8 @@ def specialites_fiches() -> QuerySet[Specialite]:
         .select_related("precedent", "precedent__specialite")
         .prefetch_related(
             Prefetch("indications", queryset=Indication.objects.prefetch_related("criteres")),
-            # A laboratory's PUT proposal is not public until the ANSM validates it (R32).
-            Prefetch("puts", queryset=PUT.objects.filter(est_proposition=False), to_attr="puts_publics"),
-            # Only the résumés the ANSM validated and published (R35).
-            Prefetch(
-                "rapports",
-                queryset=RapportPeriodique.objects.filter(resume_publie_le__isnull=False).exclude(resume=""),
-                to_attr="rapports_publies",
-            ),
+            Prefetch("puts", queryset=puts_publics(), to_attr="puts_publics"),
+            Prefetch("rapports", queryset=rapports_publies(), to_attr="rapports_publies"),
             "prolongations",
             Prefetch(
                 "suivants",
@@ -325,8 +384,248 @@ def specialites_fiches() -> QuerySet[Specialite]:
     )
 
 
+def puts_publics() -> QuerySet[PUT]:
+    """A laboratory's PUT proposal is not public until the ANSM validates it (R32)."""
+    return PUT.objects.filter(est_proposition=False)
+
+
+def rapports_publies() -> QuerySet[RapportPeriodique]:
+    """Only the résumés the ANSM validated and published (R35)."""
+    return RapportPeriodique.objects.filter(resume_publie_le__isnull=False).exclude(resume="")
+
+
+# --- The fiche page in one query ---------------------------------------------------------------------------------
+# The API's fiche reads specialites_fiches() (model instances, one query per relation, for its serializers). The
+# HTML fiche, read far more often, gets the same content from ONE query compiled once per process: the spécialité's
+# columns and, as JSON built by PostgreSQL, its laboratories, composition, CPD, public documents and public
+# statuses with their indications and criteria, PUT, published résumés, predecessor and successors. The rules of
+# what is public are the querysets above (acces_publics, documents_publics, puts_publics, rapports_publies).
+
+_CHAMPS_FICHE = (
+    "id",
+    "nom",
+    "slug",
+    "cis",
+    "forme_pharmaceutique",
+    "voies_administration",
+    "titulaire_id",
+    "exploitant_id",
+    "code_atc",
+    "aire_therapeutique",
+    "mitm",
+    "statut_amm",
+    "date_amm",
+    "date_arret_commercialisation",
+    "reserve_hospitalier",
+    "restriction_prescripteurs",
+    "retrocession",
+    "mis_a_jour_le",
+)
+_CHAMPS_ACCES_FICHE = (
+    "id",
+    "specialite_id",
+    "type_acces",
+    "etat",
+    "precedent_id",
+    "date_debut",
+    "date_fin",
+    "date_prochain_renouvellement",
+    "conditions_utilisation",
+    "phase_aap",
+    "date_decision_has",
+    "date_cessation",
+    "riph_commerciale",
+    "engagement_aap",
+    "date_limite_depot_aap",
+    "origine_signalement",
+)
+_CHAMPS_LABORATOIRE_FICHE = ("id", "nom", "email", "telephone")
+_CHAMPS_DOCUMENT_FICHE = (
+    "id",
+    "acces_id",
+    "type_document",
+    "titre",
+    "type_mime",
+    "taille",
+    "date_document",
+    "version",
+)
+_CHAMPS_INDICATION_FICHE = (
+    "id",
+    "acces_id",
+    "libelle",
+    "patients_eligibles",
+    "maladie_rare",
+    "restriction_aap",
+    "ordre",
+    "publiee_le",
+)
+_CHAMPS_PUT_FICHE = (
+    "id",
+    "acces_id",
+    "type_put",
+    "recueil_nominatif",
+    "periodicite_rapports_mois",
+    "crpv",
+    "version",
+    "date_validation",
+)
+_CHAMPS_RAPPORT_FICHE = ("id", "acces_id", "periode_debut", "periode_fin", "resume", "resume_publie_le")
+_SLUG_A_VENIR = "\x00slug"  # stands for the slug in the compiled query; no slug can hold a NUL
+
+
+def _json(champs: tuple[str, ...], **autres) -> JSONObject:
+    return JSONObject(**{champ: champ for champ in champs}, **autres)
+
+
+def _liste(queryset: QuerySet, objet: JSONObject) -> ArraySubquery:
+    return ArraySubquery(queryset.values(json=objet))
+
+
+@functools.cache
+def _requete_fiche() -> tuple[str, list, int]:
+    """(SQL, parameters, index of the slug among them) of the fiche query, compiled once per process."""
+    lien = {"specialite_id": "specialite_id", "slug": "specialite__slug", "nom": "specialite__nom"}
+    suivants = acces_publics().filter(precedent=OuterRef("pk")).order_by("date_debut", "id")
+    indications = Indication.objects.filter(acces=OuterRef("pk")).order_by("ordre", "id")
+    criteres = CritereOctroi.objects.filter(indication=OuterRef("pk")).order_by("ordre", "id")
+    acces = _acces_ordonnes().filter(specialite=OuterRef("pk"))
+    objet_acces = _json(
+        _CHAMPS_ACCES_FICHE,
+        precedent=JSONObject(
+            id="precedent_id",
+            type_acces="precedent__type_acces",
+            date_debut="precedent__date_debut",
+            specialite_id="precedent__specialite_id",
+            slug="precedent__specialite__slug",
+            nom="precedent__specialite__nom",
+        ),
+        suivants=_liste(suivants, JSONObject(id="id", type_acces="type_acces", date_debut="date_debut", **lien)),
+        indications=_liste(
+            indications,
+            _json(_CHAMPS_INDICATION_FICHE, criteres=_liste(criteres, JSONObject(id="id", libelle="libelle"))),
+        ),
+        puts=_liste(
+            puts_publics().filter(acces=OuterRef("pk")).order_by("-date_validation", "id"), _json(_CHAMPS_PUT_FICHE)
+        ),
+        rapports=_liste(
+            rapports_publies().filter(acces=OuterRef("pk")).order_by("-periode_fin", "id"),
+            _json(_CHAMPS_RAPPORT_FICHE),
+        ),
+        nombre_prolongations=Coalesce(
+            Subquery(
+                ProlongationEngagementAAP.objects.filter(acces=OuterRef("pk"))
+                .values("acces")
+                .annotate(n=Count("*"))
+                .values("n")
+            ),
+            Value(0),
+        ),
+    )
+    requete = (
+        specialites_publiques()
+        .filter(slug=_SLUG_A_VENIR)
+        .values(
+            *_CHAMPS_FICHE,
+            titulaire_json=_json_laboratoire("titulaire"),
+            exploitant_json=_json_laboratoire("exploitant"),
+            composition_json=_liste(
+                Composition.objects.filter(specialite=OuterRef("pk")).order_by("id"),
+                JSONObject(dci="substance__dci", dosage="dosage", reference_dosage="reference_dosage"),
+            ),
+            cpd_json=ArraySubquery(
+                ConditionPrescription.objects.filter(specialite=OuterRef("pk")).order_by("id").values("texte")
+            ),
+            documents_json=_liste(
+                documents_publics()
+                .filter(specialite=OuterRef("pk"))
+                .order_by("type_document", "-date_document", "id"),
+                _json(_CHAMPS_DOCUMENT_FICHE),
+            ),
+            acces_json=_liste(acces, objet_acces),
+        )[:1]
+    )
+    sql, params = requete.query.sql_with_params()
+    return sql, list(params), list(params).index(_SLUG_A_VENIR)
+
+
+def _json_laboratoire(relation: str) -> JSONObject:
+    return JSONObject(**{champ: f"{relation}__{champ}" for champ in _CHAMPS_LABORATOIRE_FICHE})
+
+
+@functools.cache
+def _champs_charges(modele, champs: tuple[str, ...]) -> tuple[tuple[str, ...], frozenset[str]]:
+    """These fields in the model's order (the order Model.from_db reads values in), and those that are dates."""
+    concrets = [champ for champ in modele._meta.concrete_fields if champ.attname in champs]
+    dates = frozenset(champ.attname for champ in concrets if champ.get_internal_type() == "DateField")
+    return tuple(champ.attname for champ in concrets), dates
+
+
+def _instance(modele, donnees: dict, champs: tuple[str, ...]):
+    """A model instance with only these fields loaded, from a row or a JSON object of the fiche query (where dates
+    are ISO text)."""
+    ordre, dates = _champs_charges(modele, champs)
+    valeurs = [
+        datetime.date.fromisoformat(donnees[champ])
+        if champ in dates and isinstance(donnees[champ], str)
+        else donnees[champ]
+        for champ in ordre
+    ]
+    return modele.from_db(DEFAULT_DB_ALIAS, ordre, valeurs)
+
+
 def specialite_fiche(*, slug: str) -> Specialite | None:
-    return specialites_fiches().filter(slug=slug).first()
+    """A published spécialité of the référentiel with everything its fiche shows (R2), in ONE query: the instance,
+    `titulaire` and `exploitant`, and as lists `compositions_liste` (dicts: dci, dosage, reference_dosage),
+    `cpd_liste` (texts), `documents_publics` (Document) and `acces_publics` (AccesDerogatoire, each with
+    `indications_liste` of Indication with `criteres_liste`, `puts_publics`, `rapports_publies`,
+    `suivants_publics` and `precedent` with their `specialite` (id, slug, name), and `nombre_prolongations`)."""
+    sql, params, position = _requete_fiche()
+    params = params.copy()
+    params[position] = slug
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ligne = cursor.fetchone()
+        if ligne is None:
+            return None
+        colonnes = [colonne.name for colonne in cursor.description]
+    valeurs = dict(zip(colonnes, ligne, strict=True))
+    specialite = _instance(Specialite, valeurs, _CHAMPS_FICHE)
+    for relation in ("titulaire", "exploitant"):
+        laboratoire = json.loads(valeurs[f"{relation}_json"])
+        if laboratoire["id"] is None:  # no laboratory: the LEFT JOIN gave only NULLs
+            setattr(specialite, relation, None)
+        else:
+            setattr(specialite, relation, _instance(Laboratoire, laboratoire, _CHAMPS_LABORATOIRE_FICHE))
+    specialite.compositions_liste = [json.loads(c) for c in valeurs["composition_json"]]
+    specialite.cpd_liste = valeurs["cpd_json"]
+    specialite.documents_publics = [
+        _instance(Document, json.loads(d), _CHAMPS_DOCUMENT_FICHE) for d in valeurs["documents_json"]
+    ]
+    specialite.acces_publics = [_acces_de_fiche(json.loads(a)) for a in valeurs["acces_json"]]
+    return specialite
+
+
+def _acces_lie(donnees: dict) -> AccesDerogatoire:
+    """A predecessor or successor status, with the id, slug and name of its spécialité (for the link)."""
+    acces = _instance(AccesDerogatoire, donnees, ("id", "type_acces", "date_debut", "specialite_id"))
+    acces.specialite = _instance(Specialite, {**donnees, "id": donnees["specialite_id"]}, ("id", "slug", "nom"))
+    return acces
+
+
+def _acces_de_fiche(donnees: dict) -> AccesDerogatoire:
+    acces = _instance(AccesDerogatoire, donnees, _CHAMPS_ACCES_FICHE)
+    acces.precedent = _acces_lie(donnees["precedent"]) if donnees["precedent"]["id"] is not None else None
+    acces.suivants_publics = [_acces_lie(s) for s in donnees["suivants"]]
+    acces.indications_liste = []
+    for donnees_indication in donnees["indications"]:
+        indication = _instance(Indication, donnees_indication, _CHAMPS_INDICATION_FICHE)
+        indication.criteres_liste = donnees_indication["criteres"]
+        acces.indications_liste.append(indication)
+    acces.puts_publics = [_instance(PUT, p, _CHAMPS_PUT_FICHE) for p in donnees["puts"]]
+    acces.rapports_publies = [_instance(RapportPeriodique, r, _CHAMPS_RAPPORT_FICHE) for r in donnees["rapports"]]
+    acces.nombre_prolongations = donnees["nombre_prolongations"]
+    return acces
 
 
 def documents_publics() -> QuerySet[Document]:
@@ -412,7 +711,8 @@ def paginer(queryset: QuerySet, *, numero: int, par_page: int, version=None, str
     debut = (max(numero, 1) - 1) * par_page
     lignes = list(queryset.annotate(**annotations)[debut : debut + par_page])
     if lignes:
-        nombre, derniere = lignes[0].nombre_total, getattr(lignes[0], "version_totale", None)
+        premiere = lignes[0] if isinstance(lignes[0], dict) else lignes[0].__dict__  # values() rows or instances
+        nombre, derniere = premiere["nombre_total"], premiere.get("version_totale")
     elif numero <= 1:
         nombre, derniere = 0, None
     else:

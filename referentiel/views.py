@@ -7,7 +7,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
-from django.utils.html import format_html_join
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from . import exports, selectors
@@ -72,12 +73,51 @@ def _filtres_actifs(filtres: SpecialiteFilterSet, laboratoires: list[tuple[int, 
 
 
 def _options_laboratoires(laboratoires: list[tuple[int, str]], choisi) -> str:
-    # Built here rather than by a template loop: there can be hundreds, on every list page and htmx swap.
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        ((pk, " selected" if choisi and pk == choisi.pk else "", nom) for pk, nom in laboratoires),
+    # Built here rather than by a template loop (or format_html per option): there can be hundreds, on every list
+    # page and htmx swap. The ids are integers, the names escaped.
+    choisi = choisi.pk if choisi else None
+    return mark_safe(  # noqa: S308 - every interpolated value is an int or escaped
+        "".join(
+            f'<option value="{pk}"{" selected" if pk == choisi else ""}>{escape(nom)}</option>'
+            for pk, nom in laboratoires
+        )
     )
+
+
+# The DSFR badge colour of each type of access on the list (other types: the neutral one).
+_CLASSE_BADGE = {
+    TypeAcces.AAC: "fr-badge--blue-ecume",
+    TypeAcces.AAP: "fr-badge--green-menthe",
+    TypeAcces.CPC: "fr-badge--purple-glycine",
+}
+_LIBELLE_AIRE = dict(AireTherapeutique.choices)
+_LIBELLE_ETAT = {valeur: libelle.lower() for valeur, libelle in EtatAcces.choices}
+
+
+def _ligne_affichee(ligne: dict, url_fiche: str) -> dict:
+    """A row of selectors.specialites_lignes as the list page shows it, every text ready: the results loop then only
+    prints values (no include, filter or URL reversing per row)."""
+    return {
+        "url": url_fiche.replace(_JETON, ligne["slug"]),
+        "nom": ligne["nom"],
+        "dci": ", ".join(c["dci"] for c in ligne["composition"]),
+        "aire": _LIBELLE_AIRE.get(ligne["aire_therapeutique"], ""),
+        "badges": [
+            (
+                _CLASSE_BADGE.get(a["type_acces"], "fr-badge--beige-gris-galet"),
+                f"{a['type_acces']}{' (historique)' if a['type_acces'] in TYPES_HISTORIQUES else ''} · "
+                f"{_LIBELLE_ETAT.get(a['etat'], a['etat'])}",
+            )
+            for a in ligne["acces_publics"]
+        ],
+        "mitm": ligne["mitm"],
+        "titulaire": ligne["titulaire_nom"] or "—",
+        "mis_a_jour_le": f"{timezone.localtime(ligne['mis_a_jour_le']):%d/%m/%Y}",
+    }
+
+
+# The fiche's URL is reversed once per page with this in place of the slug, then each row replaces it.
+_JETON = "jeton-de-slug"
 
 
 def _numero_page(valeur) -> int:
@@ -130,8 +170,10 @@ def liste(request):
     """R1, R3: the searchable, filterable list; htmx asks only for the results region."""
     filtres = _filtres(request)
     laboratoires = selectors.laboratoires_references()
-    specialites = selectors.specialites_pour_liste(filtres.qs)
+    specialites = selectors.specialites_lignes(filtres.qs)
     page = selectors.paginer(specialites, numero=_numero_page(request.GET.get("page")), par_page=PAR_PAGE)
+    url_fiche = reverse("referentiel:fiche", args=[_JETON])
+    page.object_list = [_ligne_affichee(ligne, url_fiche) for ligne in page.object_list]
     parametres = request.GET.copy()
     parametres.pop("page", None)
     contexte = {
@@ -199,8 +241,8 @@ def fiche(request, slug: str):
         "specialite": specialite,
         "acces": acces,
         "historique": historique if len(historique) > 1 else [],
-        "compositions": list(specialite.compositions.all()),
-        "cpd_bdpm": list(specialite.conditions_prescription.all()),
+        "compositions": specialite.compositions_liste,
+        "cpd_bdpm": specialite.cpd_liste,
         "documents": specialite.documents_publics,
         "types_historiques": TYPES_HISTORIQUES,
         "a_des_aac": any(a.type_acces in (TypeAcces.AAC, TypeAcces.ATUN) for a in acces),

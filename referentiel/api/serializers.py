@@ -5,6 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ..enums import EtatAcces, TypeAcces
 from ..models import (
     PUT,
     AccesDerogatoire,
@@ -97,6 +98,54 @@ class SpecialiteListeSerializer(serializers.ModelSerializer):
             "acces",
             "mis_a_jour_le",
         ]
+
+
+_DATE_HEURE = serializers.DateTimeField()
+_LIBELLE_TYPE = dict(TypeAcces.choices)
+_LIBELLE_ETAT = dict(EtatAcces.choices)
+
+
+def specialites_en_liste(lignes: list[dict], *, requete) -> list[dict]:
+    """The rows of selectors.specialites_lignes in the representation of SpecialiteListeSerializer (which stays the
+    documented schema, and against which a test checks this output): plain dicts built in one pass, for the API
+    list's 20 to 100 rows per request. The two URLs are reversed once per call."""
+    url_api = requete.build_absolute_uri(reverse("specialite-detail", args=[0])).removesuffix("0/")
+    url_fiche = requete.build_absolute_uri(reverse("referentiel:fiche", args=[_JETON]))
+    return [
+        {
+            "id": ligne["id"],
+            "url": f"{url_api}{ligne['id']}/",
+            "url_fiche": url_fiche.replace(_JETON, ligne["slug"]),
+            "nom": ligne["nom"],
+            "slug": ligne["slug"],
+            "cis": ligne["cis"],
+            "code_atc": ligne["code_atc"],
+            "substances": ligne["composition"],
+            "forme_pharmaceutique": ligne["forme_pharmaceutique"],
+            "voies_administration": ligne["voies_administration"],
+            "aire_therapeutique": ligne["aire_therapeutique"],
+            "mitm": ligne["mitm"],
+            "titulaire": ligne["titulaire_nom"],
+            "exploitant": ligne["exploitant_nom"],
+            "acces": [
+                {
+                    "id": a["id"],
+                    "type_acces": a["type_acces"],
+                    "type_acces_libelle": _LIBELLE_TYPE.get(a["type_acces"], a["type_acces"]),
+                    "etat": a["etat"],
+                    "etat_libelle": _LIBELLE_ETAT.get(a["etat"], a["etat"]),
+                    "date_debut": a["date_debut"],
+                    "date_fin": a["date_fin"],
+                }
+                for a in ligne["acces_publics"]
+            ],
+            "mis_a_jour_le": _DATE_HEURE.to_representation(ligne["mis_a_jour_le"]),
+        }
+        for ligne in lignes
+    ]
+
+
+_JETON = "jeton-de-slug"
 
 
 class CritereSerializer(serializers.ModelSerializer):

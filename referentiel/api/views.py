@@ -95,8 +95,11 @@ class LectureConditionnelleMixin:
         page = self.paginator.page
         etag, horodatage, reponse = self._conditionnelle(request, page.version, page.paginator.count)
         if reponse is None:
-            reponse = self.get_paginated_response(self.get_serializer(lignes, many=True).data)
+            reponse = self.get_paginated_response(self.representer_liste(lignes))
         return self._entetes(reponse, etag, horodatage)
+
+    def representer_liste(self, lignes) -> list:
+        return self.get_serializer(lignes, many=True).data
 
     def retrieve(self, request, *args, **kwargs):
         dernier = self.version_objet(kwargs[self.lookup_field])
@@ -141,7 +144,12 @@ class SpecialiteViewSet(LectureConditionnelleMixin, viewsets.ReadOnlyModelViewSe
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
-        return selectors.specialites_pour_liste(queryset) if self.action == "list" else queryset
+        return selectors.specialites_lignes(queryset) if self.action == "list" else queryset
+
+    def representer_liste(self, lignes) -> list:
+        # The rows are dicts (selectors.specialites_lignes): serializers.specialites_en_liste gives them the shape
+        # SpecialiteListeSerializer documents, without a model instance or a serializer field per value.
+        return serializers.specialites_en_liste(lignes, requete=self.request)
 
     def get_serializer_class(self):
         if self.action == "retrieve":

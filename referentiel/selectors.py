@@ -709,7 +709,8 @@ def paginer(queryset: QuerySet, *, numero: int, par_page: int, version=None, str
     if version is not None:
         annotations["version_totale"] = Window(version)
     debut = (max(numero, 1) - 1) * par_page
-    lignes = list(queryset.annotate(**annotations)[debut : debut + par_page])
+    # PostgreSQL's OFFSET is a bigint: a page number beyond it (?page=10**18) is past the end, not a server error.
+    lignes = list(queryset.annotate(**annotations)[debut : debut + par_page]) if debut < 2**62 else []
     if lignes:
         premiere = lignes[0] if isinstance(lignes[0], dict) else lignes[0].__dict__  # values() rows or instances
         nombre, derniere = premiere["nombre_total"], premiere.get("version_totale")

@@ -7,7 +7,8 @@ from django.urls import reverse
 from demandes.models import DemandeAAC, JournalDemande
 from referentiel.models import Indication
 from tests.conftest import connecter
-from tests.factories import DemandeFactory, UtilisateurFactory
+from tests.factories import AccesFactory, DemandeFactory, UtilisateurFactory
+from tests.factories.referentiel import indexer_specialites
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +68,22 @@ def test_r11_une_indication_citee_par_des_demandes_n_est_pas_retiree_et_l_evalua
     ]
     assert Indication.objects.filter(pk=demande.indication_id).exists()
     assert demande.attestations.count() == 2
+
+
+@pytest.mark.parametrize("chemin", ["/api/v1/specialites/", "/api/v1/acces/", "/api/v1/indications/"])
+def test_un_numero_de_page_demesure_est_une_page_introuvable_et_non_une_erreur_serveur(client, chemin):
+    """Found by schemathesis: ?page=461168601932496896 overflowed PostgreSQL's OFFSET (a 500)."""
+    reponse = client.get(chemin, {"page": "461168601932496896"})
+
+    assert reponse.status_code == 404
+    assert reponse.json() == {"detail": "Page invalide : Cette page ne contient aucun résultat."}
+
+
+def test_la_page_du_referentiel_au_numero_demesure_montre_la_derniere_page(client):
+    specialite = AccesFactory().specialite
+    indexer_specialites(specialite)
+
+    reponse = client.get(reverse("referentiel:liste"), {"page": "461168601932496896"})
+
+    assert reponse.status_code == 200
+    assert specialite.nom in reponse.content.decode()

@@ -3,6 +3,7 @@
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.paginator import EmptyPage
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -84,8 +85,10 @@ class SpecialiteFilterSet(django_filters.FilterSet):
         model = Specialite
         fields: list[str] = []
 
-    def __init__(self, data=None, queryset=None, **kwargs):
+    def __init__(self, data=None, queryset=None, *, recherche: str | None = None, **kwargs):
         # Always bound (filter_queryset, which applies R1, only runs then); by default on the published fiches.
+        # `recherche`: see selectors.specialites_rechercher's mode (page_du_referentiel sets it).
+        self.recherche = recherche
         super().__init__(
             data if data is not None else {},
             queryset if queryset is not None else selectors.specialites_candidates(),
@@ -93,7 +96,7 @@ class SpecialiteFilterSet(django_filters.FilterSet):
         )
 
     def filtrer_recherche(self, queryset, name, value):
-        return selectors.specialites_rechercher(queryset, texte=value)
+        return selectors.specialites_rechercher(queryset, texte=value, mode=self.recherche)
 
     def filtrer_laboratoire(self, queryset, name, value):
         return selectors.specialites_filtrer_laboratoire(queryset, laboratoire=value)
@@ -143,3 +146,39 @@ class IndicationFilterSet(django_filters.FilterSet):
     class Meta:
         model = Indication
         fields: list[str] = []
+
+
+def filtres_du_referentiel(donnees) -> SpecialiteFilterSet:
+    """The FilterSet of a query of the list page or the API list, validated, its search first taken as exact (see
+    page_du_referentiel). An invalid field is left out of the filtering: the page shows its error, the API answers
+    400."""
+    filtres = SpecialiteFilterSet(donnees, recherche=selectors.RECHERCHE_EXACTE)
+    filtres.is_valid()
+    return filtres
+
+
+def page_du_referentiel(filtres: SpecialiteFilterSet, *, numero: int, par_page: int, version=None, strict=False):
+    """(FilterSet, page of selectors.specialites_lignes) for the query of filtres_du_referentiel, in ONE query in the
+    usual case.
+
+    R3's order stays: the exact full-text search, and the approximate one only when the exact one matches nothing
+    in the whole référentiel. But instead of asking that first (one more query on every search), the exact page is
+    read first: rows prove that the exact search matches; only an empty page needs the question.
+    """
+
+    def lire(filtres):
+        return selectors.paginer(
+            selectors.specialites_lignes(filtres.qs), numero=numero, par_page=par_page, version=version, strict=strict
+        )
+
+    texte = (filtres.form.cleaned_data.get("q") or "").strip()
+    try:
+        page = lire(filtres)
+    except EmptyPage:  # past the last page (strict): only a search without exact match may still have rows
+        if not texte or selectors.recherche_exacte_trouve(texte):
+            raise
+        page = None
+    if (page is None or not page.paginator.count) and texte and not selectors.recherche_exacte_trouve(texte):
+        filtres = SpecialiteFilterSet(filtres.data, recherche=selectors.RECHERCHE_APPROCHEE)
+        page = lire(filtres)
+    return filtres, page

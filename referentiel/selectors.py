@@ -197,7 +197,19 @@ def _terme_approche(terme: str) -> Q:
     )
 
 
-def specialites_rechercher(specialites: QuerySet[Specialite], *, texte: str) -> QuerySet[Specialite]:
+RECHERCHE_EXACTE, RECHERCHE_APPROCHEE = "exacte", "approchee"
+
+
+def recherche_exacte_trouve(texte: str) -> bool:
+    """Whether the exact full-text search of this text matches a published spécialité (one indexed EXISTS)."""
+    texte = texte.strip()[:200]
+    requete = SearchQuery(texte, search_type="websearch", config=CONFIGURATION_RECHERCHE)
+    return not termes_recherche(texte) or Specialite.objects.filter(publiee=True, document_recherche=requete).exists()
+
+
+def specialites_rechercher(
+    specialites: QuerySet[Specialite], *, texte: str, mode: str | None = None
+) -> QuerySet[Specialite]:
     """Spécialités matching the text, annotated with `pertinence` (higher first).
 
     First the French full-text search on name, DCI, indications and laboratories, accents and word forms ignored
@@ -207,13 +219,16 @@ def specialites_rechercher(specialites: QuerySet[Specialite], *, texte: str) -> 
     EXISTS, keeps the common query a pure full-text one that PostgreSQL serves from the GIN index; the
     approximate one (an OR of subqueries, so a sequential scan) runs only for typos, and pg_trgm only scans the
     small substance and laboratory tables.
+
+    `mode` (RECHERCHE_EXACTE or RECHERCHE_APPROCHEE) skips that decision, for a caller that takes it itself with
+    recherche_exacte_trouve (filters.page_du_referentiel: the exact page first, the check only when it is empty).
     """
     texte = texte.strip()[:200]
     if not texte:
         return specialites
     requete = SearchQuery(texte, search_type="websearch", config=CONFIGURATION_RECHERCHE)
     termes = termes_recherche(texte)
-    if not termes or Specialite.objects.filter(publiee=True, document_recherche=requete).exists():
+    if mode == RECHERCHE_EXACTE or (mode is None and recherche_exacte_trouve(texte)) or not termes:
         return specialites.filter(document_recherche=requete).annotate(
             pertinence=SearchRank(F("document_recherche"), requete)
         )

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from . import exports, selectors
 from .enums import TYPES_HISTORIQUES, AireTherapeutique, EtatAcces, TypeAcces
-from .filters import TRIS, SpecialiteFilterSet
+from .filters import TRIS, SpecialiteFilterSet, filtres_du_referentiel, page_du_referentiel
 
 PAR_PAGE = 20
 
@@ -168,10 +168,10 @@ def _pagination(page, parametres: str) -> dict:
 @require_GET
 def liste(request):
     """R1, R3: the searchable, filterable list; htmx asks only for the results region."""
-    filtres = _filtres(request)
+    filtres, page = page_du_referentiel(
+        filtres_du_referentiel(request.GET), numero=_numero_page(request.GET.get("page")), par_page=PAR_PAGE
+    )
     laboratoires = selectors.laboratoires_references()
-    specialites = selectors.specialites_lignes(filtres.qs)
-    page = selectors.paginer(specialites, numero=_numero_page(request.GET.get("page")), par_page=PAR_PAGE)
     url_fiche = reverse("referentiel:fiche", args=[_JETON])
     page.object_list = [_ligne_affichee(ligne, url_fiche) for ligne in page.object_list]
     parametres = request.GET.copy()

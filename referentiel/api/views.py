@@ -12,6 +12,7 @@ from django.db.models.functions import Greatest
 from django.http import Http404
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
+from django_filters.utils import translate_validation
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.exceptions import NotFound
@@ -19,7 +20,13 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 
 from .. import selectors
-from ..filters import AccesFilterSet, IndicationFilterSet, SpecialiteFilterSet
+from ..filters import (
+    AccesFilterSet,
+    IndicationFilterSet,
+    SpecialiteFilterSet,
+    filtres_du_referentiel,
+    page_du_referentiel,
+)
 from . import serializers
 
 DUREE_CACHE = 300  # seconds a client or shared cache may reuse a public read without asking again
@@ -34,15 +41,22 @@ class PaginationReferentiel(PageNumberPagination):
     invalid_page_message = "Page invalide : {message}"
 
     def paginate_queryset(self, queryset, request, view=None, version=None):
+        return self.lire(
+            request,
+            lambda numero, par_page: selectors.paginer(
+                queryset, numero=numero, par_page=par_page, version=version, strict=True
+            ),
+        )
+
+    def lire(self, request, lire_page):
+        """The page the request asks for, read by lire_page(numero, par_page); 404 for a page that is not one."""
         self.request = request
         valeur = request.query_params.get(self.page_query_param) or "1"
         try:
             numero = int(valeur)
             if numero < 1:
                 raise ValueError
-            self.page = selectors.paginer(
-                queryset, numero=numero, par_page=self.get_page_size(request), version=version, strict=True
-            )
+            self.page = lire_page(numero, self.get_page_size(request))
         except ValueError:
             raise NotFound(self.invalid_page_message.format(message="numéro de page attendu.")) from None
         except EmptyPage as exc:
@@ -88,15 +102,18 @@ class LectureConditionnelleMixin:
         return reponse
 
     def list(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(self.get_queryset())  # a bad filter value answers 400 here
         # Not super().list(): it would build the FilterSet and validate it a second time. One query gives the
         # page, the total and the version; a 304 then skips the serialization and the transfer.
-        lignes = self.paginator.paginate_queryset(queryset, request, view=self, version=self.version_liste)
+        lignes = self.lire_liste(request)
         page = self.paginator.page
         etag, horodatage, reponse = self._conditionnelle(request, page.version, page.paginator.count)
         if reponse is None:
             reponse = self.get_paginated_response(self.representer_liste(lignes))
         return self._entetes(reponse, etag, horodatage)
+
+    def lire_liste(self, request) -> list:
+        queryset = self.filter_queryset(self.get_queryset())  # a bad filter value answers 400 here
+        return self.paginator.paginate_queryset(queryset, request, view=self, version=self.version_liste)
 
     def representer_liste(self, lignes) -> list:
         return self.get_serializer(lignes, many=True).data
@@ -142,9 +159,18 @@ class SpecialiteViewSet(LectureConditionnelleMixin, viewsets.ReadOnlyModelViewSe
             return selectors.specialites_fiches()
         return selectors.specialites_candidates()  # the FilterSet applies R1 with the type and state filters
 
-    def filter_queryset(self, queryset):
-        queryset = super().filter_queryset(queryset)
-        return selectors.specialites_lignes(queryset) if self.action == "list" else queryset
+    def lire_liste(self, request) -> list:
+        # The page's own reading (filters.page_du_referentiel: the exact search's page first), with the same
+        # answers as DjangoFilterBackend for a bad filter value.
+        filtres = filtres_du_referentiel(request.query_params)
+        if not filtres.is_valid():
+            raise translate_validation(filtres.errors)
+        return self.paginator.lire(
+            request,
+            lambda numero, par_page: page_du_referentiel(
+                filtres, numero=numero, par_page=par_page, version=self.version_liste, strict=True
+            )[1],
+        )
 
     def representer_liste(self, lignes) -> list:
         # The rows are dicts (selectors.specialites_lignes): serializers.specialites_en_liste gives them the shape

@@ -47,8 +47,8 @@ def test_page_liste_nombre_de_requetes_constant(client, django_assert_num_querie
 @pytest.mark.parametrize("nombre", TAILLES)
 def test_page_liste_avec_recherche_et_filtres_nombre_de_requetes_constant(client, django_assert_num_queries, nombre):
     labo = peupler(nombre)
-    # + the laboratory filter's value is checked against the table, + does the exact search match anything
-    with django_assert_num_queries(5):
+    # + the laboratory filter's value is checked against the table (the exact search's rows prove it matches)
+    with django_assert_num_queries(4):
         reponse = client.get(
             "/referentiel/", {"q": "lymphomes", "type_acces": "AAC", "laboratoire": labo.pk, "substance": "ibrutinib"}
         )
@@ -58,8 +58,8 @@ def test_page_liste_avec_recherche_et_filtres_nombre_de_requetes_constant(client
 @pytest.mark.parametrize("nombre", TAILLES)
 def test_fragment_htmx_nombre_de_requetes_constant(client, django_assert_num_queries, nombre):
     peupler(nombre)
-    # banner, laboratories, does the exact search match anything, page rows with statuses and compositions
-    with django_assert_num_queries(4):
+    # banner, laboratories, page rows with statuses and compositions
+    with django_assert_num_queries(3):
         reponse = client.get("/referentiel/", {"q": "ibrutinib"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="resultats")
     assert f"{nombre} spécialités trouvées" in reponse.content.decode()
 
@@ -67,13 +67,23 @@ def test_fragment_htmx_nombre_de_requetes_constant(client, django_assert_num_que
 @pytest.mark.parametrize("nombre", TAILLES)
 def test_api_liste_nombre_de_requetes_constant(client, django_assert_num_queries, nombre):
     labo = peupler(nombre)
-    # laboratory check, exact search matches?, page rows with their total, version (ETag), statuses and
-    # compositions
-    with django_assert_num_queries(3):
+    # laboratory check, page rows with their total, version (ETag), statuses and compositions
+    with django_assert_num_queries(2):
         reponse = client.get(
             "/api/v1/specialites/", {"q": "lymphome", "laboratoire": labo.pk}, HTTP_ACCEPT="application/json"
         )
     assert reponse.json()["count"] == nombre
+
+
+@pytest.mark.parametrize("nombre", TAILLES)
+def test_une_recherche_approchee_ajoute_deux_requetes_quel_que_soit_le_nombre_de_lignes(
+    client, django_assert_num_queries, nombre
+):
+    peupler(nombre)
+    # banner, laboratories, the exact search's empty page, does it match anything at all, the approximate page
+    with django_assert_num_queries(5):
+        reponse = client.get("/referentiel/", {"q": "lymphocumabe"})
+    assert f"{nombre} spécialités trouvées" in reponse.content.decode()
 
 
 @pytest.mark.parametrize("nombre", TAILLES)

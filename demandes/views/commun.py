@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from comptes.enums import Role
 
-from .. import forms, selectors, services
+from .. import forms, selectors, services, workflow
 from ..enums import BADGE_STATUT, CanalAcces, StatutDemande
 from ..exceptions import DemandeError
 from ..filters import DemandeFilter
@@ -292,6 +292,13 @@ def erreurs_sur_formulaire(form, exc: DemandeError) -> None:
             form.add_error(e.champ, e.texte)
 
 
+def refuser_si_role_exclu(utilisateur, action: str) -> None:
+    """A party whose role never takes this action (the workflow table) gets a 403 before its input is read: the
+    same answer whatever it posts, as the API gives."""
+    if workflow.role_de(utilisateur) not in workflow.transition(action).roles:
+        raise PermissionDenied(f"L'action « {workflow.transition(action).libelle} » n'est pas ouverte à votre rôle.")
+
+
 def traiter_action(request, reference: str, action: str, *, route: str, page):
     """POST of an action form: parse it, call the action's service, then redirect to `route` (POST/redirect/GET);
     a refused action shows `page(request, reference, lie=..., erreur=...)` again with the errors. The shared page
@@ -299,6 +306,7 @@ def traiter_action(request, reference: str, action: str, *, route: str, page):
     demande = get_object_or_404(selectors.demandes_visibles_par(request.user), reference=reference)
     if action not in FORMULAIRES:
         raise Http404
+    refuser_si_role_exclu(request.user, action)
     form = FORMULAIRES[action](request.POST, request.FILES, prefix=action)
     erreur = None
     if form.is_valid():
@@ -356,6 +364,7 @@ def decision_pdf(request, reference):
 @login_required
 def piece_joindre(request, reference):
     demande = get_object_or_404(selectors.demandes_visibles_par(request.user), reference=reference)
+    refuser_si_role_exclu(request.user, "joindre_piece")
     form = forms.PieceForm(request.POST, request.FILES)
     if form.is_valid():
         try:

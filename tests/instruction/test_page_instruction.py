@@ -45,7 +45,8 @@ def demande(db):
         patient_poids_kg=27,
     )
     # A criterion added to the fiche after the request was filed: not attested.
-    CritereFactory(indication=demande.indication, libelle="Absence d'insuffisance hépatique sévère", ordre=99)
+    dernier = max(c.ordre for c in demande.indication.criteres.all())
+    CritereFactory(indication=demande.indication, libelle="Absence d'insuffisance hépatique sévère", ordre=dernier + 1)
     return demande
 
 
@@ -301,3 +302,16 @@ def test_une_demande_non_soumise_n_a_pas_de_page_d_instruction(client_ansm):
 def test_la_page_partagee_mene_l_ansm_a_la_page_d_instruction(client_ansm, demande):
     page = html(client_ansm.get(f"/demandes/{demande.reference}/"))
     assert f'id="lien-instruction" href="/ansm/demandes/{demande.reference}/">Page d\'instruction</a>' in page
+
+
+def test_une_partie_dont_le_role_ne_prend_pas_l_action_recoit_un_403_quoi_qu_elle_poste(client, demande):
+    pharmacien = UtilisateurFactory(pharmacien=True, pui=demande.pui, etablissement=demande.pui.etablissement)
+    connecter(client, pharmacien)
+    for donnees in ({}, {"octroyer-version": demande.version, "octroyer-duree_jours": 30}):
+        reponse = client.post(reverse("demandes:action", args=[demande.reference, "octroyer"]), donnees)
+        assert reponse.status_code == 403
+        assert demande.reference not in reponse.content.decode()
+    assert not Decision.objects.filter(demande=demande).exists()
+    # The ANSM does not attach pieces to a request: the PUI and the prescriber do.
+    connecter(client, UtilisateurFactory(evaluateur=True))
+    assert client.post(reverse("demandes:piece_joindre", args=[demande.reference]), {}).status_code == 403

@@ -53,7 +53,7 @@ class ComplementSerializer(serializers.ModelSerializer):
 
 
 class DecisionSerializer(serializers.ModelSerializer):
-    laboratoire = serializers.CharField(source="laboratoire.nom", read_only=True, default=None)
+    laboratoire = serializers.CharField(source="laboratoire.nom", read_only=True, default=None, allow_null=True)
     motif_refus_libelle = serializers.CharField(source="get_motif_refus_display", read_only=True)
 
     class Meta:
@@ -80,7 +80,8 @@ class DecisionSerializer(serializers.ModelSerializer):
 
 
 class JournalSerializer(serializers.ModelSerializer):
-    acteur = serializers.CharField(source="acteur.nom_complet", read_only=True, default=None)
+    # None for the system's own steps (the immediate grant of R15, the end of treatment).
+    acteur = serializers.CharField(source="acteur.nom_complet", read_only=True, default=None, allow_null=True)
     libelle = serializers.CharField(read_only=True)
     # Plain strings: the state enum is already described once by DemandeSerializer.statut.
     statut_avant = serializers.CharField(read_only=True)
@@ -98,7 +99,7 @@ class DemandeSerializer(serializers.ModelSerializer):
     medicament = serializers.CharField(source="designation_medicament", read_only=True)
     prescripteur = serializers.CharField(source="prescripteur.nom_complet", read_only=True)
     etablissement = serializers.CharField(source="etablissement.nom", read_only=True)
-    demande_initiale = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+    demande_initiale = serializers.SlugRelatedField(slug_field="reference", read_only=True, allow_null=True)
     attestations = AttestationSerializer(many=True, read_only=True)
     complements = ComplementSerializer(many=True, read_only=True)
     journal = JournalSerializer(many=True, read_only=True)

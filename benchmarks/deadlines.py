@@ -347,6 +347,10 @@ class Semeur:
                         )
 
 
+def milliers(nombre: int) -> str:
+    return f"{nombre:,}".replace(",", "\u202f")  # French thousands separator (narrow no-break space)
+
+
 # --- Measure -------------------------------------------------------------------------------------------------------
 
 
@@ -368,7 +372,7 @@ def semer_base(nom: str, nombre: int, aujourd_hui: datetime.date, *, forcer: boo
     utiliser(nom)
     call_command("migrate", verbosity=0)
     if not forcer and seme_pour(aujourd_hui, nombre):
-        print(f"Base {nom} : {nombre:,} demandes déjà semées aujourd'hui.".replace(",", " "))
+        print(f"Base {nom} : {milliers(nombre)} demandes déjà semées aujourd'hui.")
         return
     with connection.cursor() as curseur:
         curseur.execute(
@@ -385,7 +389,7 @@ def semer_base(nom: str, nombre: int, aujourd_hui: datetime.date, *, forcer: boo
     with connection.cursor() as curseur:
         curseur.execute("VACUUM ANALYZE")
     duree = time.perf_counter() - debut
-    print(f"Base {nom} : {nombre:,} demandes semées en {duree:.1f} s.".replace(",", " "))
+    print(f"Base {nom} : {milliers(nombre)} demandes semées en {duree:.1f} s.")
 
 
 def une_passe(aujourd_hui: datetime.date) -> tuple[float, float]:
@@ -447,13 +451,13 @@ def main() -> None:
                 mesures[nom]["scan"].append(scan)
                 mesures[nom]["lecture"].append(lecture)
 
-    entete = f"{DUS:,} AAC dues, {4 * DUS:,} rappels ({RUNS} passes alternées)".replace(",", " ")
+    entete = f"{milliers(DUS)} AAC dues, {milliers(4 * DUS)} rappels ({RUNS} passes alternées)"
     print(f"\nScan quotidien des fins de traitement, {entete} :")
     for nom, nombre in tailles.items():
         scan, lecture = mesures[nom]["scan"], mesures[nom]["lecture"]
         print(
-            f"  {nombre:>9,} demandes : médiane {statistics.median(scan):.3f} s, meilleure {min(scan):.3f} s "
-            f"(dont lecture des échéances : médiane {statistics.median(lecture) * 1000:.1f} ms)".replace(",", " ")
+            f"  {milliers(nombre):>9} demandes : médiane {statistics.median(scan):.3f} s, meilleure {min(scan):.3f} s "
+            f"(dont lecture des échéances : médiane {statistics.median(lecture) * 1000:.1f} ms)"
         )
     ratio_median = statistics.median(mesures[grande]["scan"]) / statistics.median(mesures[petite]["scan"])
     ratio_meilleur = min(mesures[grande]["scan"]) / min(mesures[petite]["scan"])

@@ -96,3 +96,20 @@ def chromium_path():
     if not CHROMIUM or not os.path.exists(CHROMIUM):
         service_absent("chromium absent (apt-get install -y chromium) : tests navigateur ignorés")
     return CHROMIUM
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Figures recorded by tests with `record_property("mesure", "…")`, shown at the end of the run.
+
+    Through the report's user properties, so that those of xdist workers, which print nowhere, reach the summary.
+    """
+    mesures = [
+        valeur
+        for rapport in terminalreporter.getreports("passed")
+        for nom, valeur in rapport.user_properties
+        if nom == "mesure"
+    ]
+    if mesures:
+        terminalreporter.section("Mesures")
+        for mesure in mesures:
+            terminalreporter.write_line(mesure)

@@ -268,7 +268,9 @@ def service(tmp_path):
         base.arreter()
 
 
-def test_un_redemarrage_de_postgresql_pendant_la_charge_n_ecrit_rien_a_moitie_et_le_service_repart(service, capsys):
+def test_un_redemarrage_de_postgresql_pendant_la_charge_n_ecrit_rien_a_moitie_et_le_service_repart(
+    service, record_property
+):
     adresse, base, journal = service
     clients = [Prescripteur(adresse, f"prescripteur{rang}@charge.example") for rang in range(PRESCRIPTEURS)]
     bilan = Bilan()
@@ -330,11 +332,11 @@ def test_un_redemarrage_de_postgresql_pendant_la_charge_n_ecrit_rien_a_moitie_et
         echoues = sum(r.statut == 503 for r in enregistrements)
         assert 1 + reussis <= version <= 1 + reussis + echoues, (reference, version, enregistrements)
 
-    with capsys.disabled():
-        print(
-            f"\nRedémarrage de PostgreSQL pendant la charge (pg_ctl restart -m fast, "
-            f"{fin_redemarrage - debut_redemarrage:.2f} s) : {len(reponses)} requêtes envoyées, {len(reussies)} "
-            f"réussies, {len(propres)} échouées proprement (503), perdues : {len(perdues)}, écrites à moitié : 0 ; "
-            f"{len(en_doute)} création(s) enregistrée(s) juste avant la coupure, retrouvée(s) sans doublon par la "
-            "reprise avec la même clé d'idempotence"
-        )
+    record_property(
+        "mesure",
+        f"Redémarrage de PostgreSQL pendant la charge (pg_ctl restart -m fast, "
+        f"{fin_redemarrage - debut_redemarrage:.2f} s) : {len(reponses)} requêtes envoyées, {len(reussies)} "
+        f"réussies, {len(propres)} échouées proprement (503), perdues : {len(perdues)}, écrites à moitié : 0 ; "
+        f"{len(en_doute)} création(s) enregistrée(s) juste avant la coupure, retrouvée(s) sans doublon par la "
+        "reprise avec la même clé d'idempotence",
+    )

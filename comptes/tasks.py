@@ -34,11 +34,15 @@ def notification_envoyer(self, notification_id: int) -> bool:
             Notification.objects.filter(pk=notification_id).update(
                 tentatives=F("tentatives") + 1, derniere_erreur=f"{exc.__class__.__name__}: {exc}"[:2000]
             )
-            transaction.on_commit(
-                lambda: notification_envoyer.apply_async(
-                    (notification_id,), countdown=min(3600, 30 * 2**self.request.retries)
+            # Back off by the attempts recorded on the row (the task re-enqueues itself, so Celery's own retry
+            # counter stays at 0); past TENTATIVES_MAX the row waits for an administrator's retry.
+            tentatives = notification.tentatives + 1
+            if tentatives < TENTATIVES_MAX:
+                transaction.on_commit(
+                    lambda: notification_envoyer.apply_async(
+                        (notification_id,), countdown=min(3600, 30 * 2 ** (tentatives - 1))
+                    )
                 )
-            )
             logger.warning("Échec d'envoi de la notification %s : %s", notification_id, exc)
             return False
         notification.envoye_le = timezone.now()

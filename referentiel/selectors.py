@@ -6,6 +6,7 @@ lives in one place.
 
 import datetime
 import functools
+import hashlib
 import json
 import re
 import unicodedata
@@ -700,6 +701,44 @@ def indications_publiques() -> QuerySet[Indication]:
 def acces_references() -> QuerySet[AccesDerogatoire]:
     """Public statuses of published spécialités (the API's /acces/)."""
     return acces_publics().filter(specialite__in=specialites_publiques()).select_related("specialite")
+
+
+# --- Public pages kept in the cache ------------------------------------------------------------------------
+# The list page, the fiche and the API list are what anonymous visitors read most, and they change only when a
+# fiche does. Their rendered content is kept in the cache under the référentiel's version, so that a change shows
+# at once; what does not touch a fiche (a laboratory renamed, a substance spelled differently by the BDPM) shows
+# within DUREE_PAGES_EN_CACHE, the same delay as laboratoires_references and less than the API's own max-age.
+
+DUREE_PAGES_EN_CACHE = 60
+_generation_pages = [0]
+
+
+def version_referentiel() -> str:
+    """Changes with every change to a fiche (each service, and the BDPM import, sets Specialite.mis_a_jour_le; a
+    new spécialité brings a newer one) and when the demonstration data goes, the application's only deletion of
+    spécialités (the admin allows none: a fiche ends through its statuses). One query, served by the index on
+    mis_a_jour_le; the demonstration flag is itself cached (demonstration_chargee)."""
+    dernier = Specialite.objects.aggregate(dernier=Max("mis_a_jour_le"))["dernier"]
+    return f"{dernier.timestamp() if dernier else 0}-{int(demonstration_chargee())}"
+
+
+def page_en_cache(cle: str, fabriquer):
+    """fabriquer()'s value for this key at the référentiel's current version, computed once per version and per
+    DUREE_PAGES_EN_CACHE. The version is read first: a page built from data newer than its key is harmless, the
+    other way round (old data under a new key) cannot happen."""
+    version = version_referentiel()
+    empreinte = hashlib.sha256(cle.encode()).hexdigest()
+    complete = f"referentiel:page:{_generation_pages[0]}:{version}:{empreinte}"
+    valeur = cache.get(complete)
+    if valeur is None:
+        valeur = fabriquer()
+        cache.set(complete, valeur, DUREE_PAGES_EN_CACHE)
+    return valeur
+
+
+def pages_en_cache_oublier() -> None:
+    """Forget every page this process cached (tests, and the benchmark's cache-miss measures)."""
+    _generation_pages[0] += 1
 
 
 # --- Conditional requests ----------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 import os
 
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -165,9 +166,36 @@ def _pagination(page, parametres: str) -> dict:
     }
 
 
+def _pour_tous(request) -> bool:
+    """Whether the page is the one every visitor gets (anonymous, not a preview): then it may come from the cache."""
+    return not request.user.is_authenticated
+
+
 @require_GET
 def liste(request):
     """R1, R3: the searchable, filterable list; htmx asks only for the results region."""
+    partiel = bool(request.htmx) and not request.htmx.history_restore_request
+    if _pour_tous(request):
+        cle = f"liste|{int(partiel)}|{request.GET.urlencode()}"
+        contenu = selectors.page_en_cache(cle, lambda: _contenu_liste(request, partiel))
+    else:
+        contenu = _contenu_liste(request, partiel)
+    if partiel:
+        reponse = HttpResponse(contenu)
+    else:
+        contexte = {
+            "title": "Référentiel des accès dérogatoires",
+            "breadcrumb_data": {"current": "Référentiel"},
+            "contenu": contenu,
+        }
+        reponse = render(request, "referentiel/liste.html", contexte)
+    # The same URL answers a full page or a fragment: caches must keep them apart.
+    patch_vary_headers(reponse, ["HX-Request"])
+    return reponse
+
+
+def _contenu_liste(request, partiel: bool) -> str:
+    """The list's content (filters, results, pagination), or only its results region for htmx."""
     filtres, page = page_du_referentiel(
         filtres_du_referentiel(request.GET), numero=_numero_page(request.GET.get("page")), par_page=PAR_PAGE
     )
@@ -177,8 +205,6 @@ def liste(request):
     parametres = request.GET.copy()
     parametres.pop("page", None)
     contexte = {
-        "title": "Référentiel des accès dérogatoires",
-        "breadcrumb_data": {"current": "Référentiel"},
         "filtres": filtres,
         "form": filtres.form,
         "page": page,
@@ -191,14 +217,9 @@ def liste(request):
         **_tris(filtres.form.cleaned_data),
         "export_url": reverse("referentiel:export") + (f"?{parametres.urlencode()}" if parametres else ""),
         "types_historiques": TYPES_HISTORIQUES,
+        "partiel": partiel,
     }
-    partiel = bool(request.htmx) and not request.htmx.history_restore_request
-    contexte["partiel"] = partiel
-    gabarit = "referentiel/_resultats.html" if partiel else "referentiel/liste.html"
-    reponse = render(request, gabarit, contexte)
-    # The same URL answers a full page or a fragment: caches must keep them apart.
-    patch_vary_headers(reponse, ["HX-Request"])
-    return reponse
+    return render_to_string("referentiel/_resultats.html" if partiel else "referentiel/_liste.html", contexte, request)
 
 
 @require_GET
@@ -225,6 +246,20 @@ def _acces_tries(specialite) -> list:
 @require_GET
 def fiche(request, slug: str):
     """R2: a spécialité's fiche, with the sections its statuses require."""
+    if _pour_tous(request):
+        nom, contenu = selectors.page_en_cache(f"fiche|{slug}", lambda: _contenu_fiche(request, slug))
+    else:
+        nom, contenu = _contenu_fiche(request, slug)
+    contexte = {
+        "title": nom,
+        "breadcrumb_data": {"links": [{"url": reverse("referentiel:liste"), "title": "Référentiel"}], "current": nom},
+        "contenu": contenu,
+    }
+    return render(request, "referentiel/fiche.html", contexte)
+
+
+def _contenu_fiche(request, slug: str) -> tuple[str, str]:
+    """(name, content) of the fiche; Http404 when it is not in the référentiel."""
     specialite = selectors.specialite_fiche(slug=slug)
     if specialite is None:
         raise Http404("Cette fiche n'existe pas ou n'est pas publiée.")
@@ -233,11 +268,6 @@ def fiche(request, slug: str):
         specialite.acces_publics, key=lambda a: (a.date_debut.toordinal() if a.date_debut else 0, a.pk)
     )
     contexte = {
-        "title": specialite.nom,
-        "breadcrumb_data": {
-            "links": [{"url": reverse("referentiel:liste"), "title": "Référentiel"}],
-            "current": specialite.nom,
-        },
         "specialite": specialite,
         "acces": acces,
         "historique": historique if len(historique) > 1 else [],
@@ -247,7 +277,7 @@ def fiche(request, slug: str):
         "types_historiques": TYPES_HISTORIQUES,
         "a_des_aac": any(a.type_acces in (TypeAcces.AAC, TypeAcces.ATUN) for a in acces),
     }
-    return render(request, "referentiel/fiche.html", contexte)
+    return specialite.nom, render_to_string("referentiel/_fiche.html", contexte, request)
 
 
 @require_GET

@@ -18,6 +18,7 @@ from rest_framework import viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
 
 from .. import selectors
 from ..filters import (
@@ -101,15 +102,29 @@ class LectureConditionnelleMixin:
         patch_vary_headers(reponse, ["Accept"])
         return reponse
 
+    # The list's JSON for anonymous clients may come from selectors.page_en_cache (keyed by the référentiel's
+    # version): set on the viewsets whose list is read often enough.
+    liste_en_cache = False
+
     def list(self, request, *args, **kwargs):
         # Not super().list(): it would build the FilterSet and validate it a second time. One query gives the
-        # page, the total and the version; a 304 then skips the serialization and the transfer.
+        # page, the total and the version.
+        if self.liste_en_cache and not request.user.is_authenticated and request.accepted_renderer.format == "json":
+            cle = f"api|{request.build_absolute_uri()}"
+            donnees, dernier, nombre = selectors.page_en_cache(cle, lambda: self._liste(request))
+        else:
+            donnees, dernier, nombre = self._liste(request)
+        etag, horodatage, reponse = self._conditionnelle(request, dernier, nombre)
+        if reponse is None:
+            reponse = Response(donnees)
+        return self._entetes(reponse, etag, horodatage)
+
+    def _liste(self, request) -> tuple[dict, object, int]:
+        """(paginated representation, latest update, row count) of the list the request asks for."""
         lignes = self.lire_liste(request)
         page = self.paginator.page
-        etag, horodatage, reponse = self._conditionnelle(request, page.version, page.paginator.count)
-        if reponse is None:
-            reponse = self.get_paginated_response(self.representer_liste(lignes))
-        return self._entetes(reponse, etag, horodatage)
+        donnees = self.get_paginated_response(self.representer_liste(lignes)).data
+        return donnees, page.version, page.paginator.count
 
     def lire_liste(self, request) -> list:
         queryset = self.filter_queryset(self.get_queryset())  # a bad filter value answers 400 here
@@ -153,6 +168,7 @@ class SpecialiteViewSet(LectureConditionnelleMixin, viewsets.ReadOnlyModelViewSe
     filterset_class = SpecialiteFilterSet
     message_introuvable = "Aucune spécialité du référentiel ne porte cet identifiant."
     lookup_value_regex = r"\d+"
+    liste_en_cache = True
 
     def get_queryset(self):
         if self.action == "retrieve":

@@ -38,8 +38,9 @@ def peupler(nombre: int) -> LaboratoireFactory:
 @pytest.mark.parametrize("nombre", TAILLES)
 def test_page_liste_nombre_de_requetes_constant(client, django_assert_num_queries, nombre):
     peupler(nombre)
-    # demonstration banner, laboratories of the filter, page rows with their total, statuses and compositions
-    with django_assert_num_queries(3):
+    # the référentiel's version (key of the page cache, which is empty), demonstration banner, laboratories of the
+    # filter, page rows with their total, statuses and compositions
+    with django_assert_num_queries(4):
         reponse = client.get("/referentiel/", {"tri": "nom"})
     assert reponse.content.decode().count('<a class="fr-link" href="/referentiel/lymphocure-') == min(nombre, 20)
 
@@ -48,7 +49,7 @@ def test_page_liste_nombre_de_requetes_constant(client, django_assert_num_querie
 def test_page_liste_avec_recherche_et_filtres_nombre_de_requetes_constant(client, django_assert_num_queries, nombre):
     labo = peupler(nombre)
     # + the laboratory filter's value is checked against the table (the exact search's rows prove it matches)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         reponse = client.get(
             "/referentiel/", {"q": "lymphomes", "type_acces": "AAC", "laboratoire": labo.pk, "substance": "ibrutinib"}
         )
@@ -58,8 +59,8 @@ def test_page_liste_avec_recherche_et_filtres_nombre_de_requetes_constant(client
 @pytest.mark.parametrize("nombre", TAILLES)
 def test_fragment_htmx_nombre_de_requetes_constant(client, django_assert_num_queries, nombre):
     peupler(nombre)
-    # banner, laboratories, page rows with statuses and compositions
-    with django_assert_num_queries(3):
+    # version, banner, laboratories, page rows with statuses and compositions
+    with django_assert_num_queries(4):
         reponse = client.get("/referentiel/", {"q": "ibrutinib"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="resultats")
     assert f"{nombre} spécialités trouvées" in reponse.content.decode()
 
@@ -67,8 +68,10 @@ def test_fragment_htmx_nombre_de_requetes_constant(client, django_assert_num_que
 @pytest.mark.parametrize("nombre", TAILLES)
 def test_api_liste_nombre_de_requetes_constant(client, django_assert_num_queries, nombre):
     labo = peupler(nombre)
-    # laboratory check, page rows with their total, version (ETag), statuses and compositions
-    with django_assert_num_queries(2):
+    # the référentiel's version for the page cache (latest update, then whether demonstration data is loaded, a
+    # flag itself cached a minute), laboratory check, page rows with their total, version (ETag), statuses and
+    # compositions
+    with django_assert_num_queries(4):
         reponse = client.get(
             "/api/v1/specialites/", {"q": "lymphome", "laboratoire": labo.pk}, HTTP_ACCEPT="application/json"
         )
@@ -80,8 +83,9 @@ def test_une_recherche_approchee_ajoute_deux_requetes_quel_que_soit_le_nombre_de
     client, django_assert_num_queries, nombre
 ):
     peupler(nombre)
-    # banner, laboratories, the exact search's empty page, does it match anything at all, the approximate page
-    with django_assert_num_queries(5):
+    # version, banner, laboratories, the exact search's empty page, does it match anything at all, the approximate
+    # page
+    with django_assert_num_queries(6):
         reponse = client.get("/referentiel/", {"q": "lymphocumabe"})
     assert f"{nombre} spécialités trouvées" in reponse.content.decode()
 
@@ -119,8 +123,8 @@ def test_fiche_nombre_de_requetes_constant(client, django_assert_num_queries, se
     DocumentFactory(specialite=sp, acces=acces)
     for _ in range(nombre_indications):
         CritereFactory.create_batch(3, indication=IndicationFactory(acces=acces))
-    # demonstration banner, then the fiche with every section in one query (no field loaded later either)
-    with django_assert_num_queries(2):
+    # version, demonstration banner, then the fiche with every section in one query (no field loaded later either)
+    with django_assert_num_queries(3):
         reponse = client.get("/referentiel/fiche/")
     html = reponse.content.decode()
     assert html.count('class="fr-accordion__btn"') == nombre_indications

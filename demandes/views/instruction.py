@@ -21,7 +21,15 @@ from .. import selectors, services
 from ..enums import BADGE_STATUT, CanalAcces, PieceLaboratoire
 from ..exceptions import DemandeError
 from ..filters import FileInstructionFilter
-from .commun import FORMULAIRES, contexte_detail, erreurs_sur_formulaire, paginer, role_requis, traiter_action
+from .commun import (
+    FORMULAIRES,
+    contexte_detail,
+    erreurs_sur_formulaire,
+    paginer,
+    refuser_si_role_exclu,
+    role_requis,
+    traiter_action,
+)
 
 ANSM = (Role.EVALUATEUR, Role.ADMINISTRATEUR)
 # The actions whose form offers a preview of the decision PDF.
@@ -143,6 +151,7 @@ def apercu(request, reference, action):
         ),
         reference=reference,
     )
+    refuser_si_role_exclu(request.user, action)
     form = FORMULAIRES[action](request.POST, prefix=action)
     erreur = None
     if form.is_valid():

@@ -8,6 +8,7 @@ next while the world stays.
 
 import contextlib
 import dataclasses
+import datetime
 
 import factory
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -17,7 +18,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from demandes.models import PieceJointe
+from demandes.enums import DestinataireComplement, PieceLaboratoire
+from demandes.models import Complement, PieceJointe
 from tests.factories import (
     AccesFactory,
     CritereFactory,
@@ -39,6 +41,7 @@ from tests.factories.referentiel import pdf_minimal
 class Monde:
     utilisateurs: dict  # role -> the logged-in user of that role (side A)
     demandes: dict  # "a" / "b" -> state -> request
+    informations: dict  # "a" / "b" -> the ANSM's information request to that side's laboratory (R16)
     referentiel: dict  # "a" / "b" -> kind -> object, plus "laboratoire" and "secrets"
     uid_reinitialisation: str
 
@@ -108,9 +111,23 @@ def construire_monde() -> Monde:
     }
     for u in (utilisateurs["evaluateur"], utilisateurs["administrateur"]):
         TOTPDevice.objects.create(user=u, name="Application de test", confirmed=True)
+    demandes = {"a": demandes_a, "b": demandes_b}
+    informations = {
+        cote: Complement.objects.create(
+            demande=demandes[cote]["en_evaluation"],
+            destinataire=DestinataireComplement.LABORATOIRE,
+            laboratoire=referentiel[cote]["laboratoire"],
+            question=f"Brochure investigateur du médicament, côté {cote.upper()} (R16).",
+            pieces_demandees=[PieceLaboratoire.DONNEES_PRODUIT],
+            date_limite=datetime.date.today() + datetime.timedelta(days=15),
+            demande_par=utilisateurs["evaluateur"],
+        )
+        for cote in ("a", "b")
+    }
     return Monde(
         utilisateurs=utilisateurs,
-        demandes={"a": demandes_a, "b": demandes_b},
+        demandes=demandes,
+        informations=informations,
         referentiel=referentiel,
         uid_reinitialisation=urlsafe_base64_encode(force_bytes(parties_a["prescripteur"].pk)),
     )

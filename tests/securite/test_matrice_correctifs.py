@@ -110,3 +110,15 @@ def test_le_schema_annonce_les_refus_de_chaque_operation_et_les_champs_qui_peuve
     assert composants["Demande"]["properties"]["demande_initiale"]["nullable"] is True
     assert composants["Journal"]["properties"]["acteur"]["nullable"] is True
     assert composants["Decision"]["properties"]["laboratoire"]["nullable"] is True
+
+
+def test_l_apercu_de_la_decision_est_refuse_a_l_administrateur_avant_la_lecture_du_formulaire(client):
+    """Found by the matrix: the preview answered the form's 400 to a role that never grants (octroyer: évaluateur)."""
+    demande = DemandeFactory(en_evaluation=True)
+    connecter(client, UtilisateurFactory(administrateur=True))
+
+    reponse = client.post(reverse("ansm:instruction_apercu", args=[demande.reference, "octroyer"]))
+
+    assert reponse.status_code == 403
+    assert "application/pdf" not in reponse["Content-Type"]
+    assert demande.reference not in reponse.content.decode()

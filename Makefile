@@ -24,7 +24,13 @@ run: demo
 	@echo "Portail : http://127.0.0.1:8000/  (Ctrl-C arrête le serveur web, le worker et beat)"
 	$(VENV)/bin/honcho start
 
-test: install
+# axe-core for the accessibility tests (package.json, npm ci), installed again when package.json or its lock is newer.
+# Without npm the axe tests are skipped with the reason (outside CI, where they must run).
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund; \
+	else echo "npm absent : axe-core non installé, les tests d'accessibilité seront ignorés"; fi
+
+test: install node_modules/.package-lock.json
 	$(PY) -m pytest -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS)
 
 # Known vulnerabilities in the locked dependencies (pip-audit on uv.lock, every group): none allowed. Exits 3, with a

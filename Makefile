@@ -31,7 +31,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 	else echo "npm absent : axe-core non installé, les tests d'accessibilité seront ignorés"; fi
 
 test: install node_modules/.package-lock.json
-	$(PY) -m pytest -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS)
+	$(PY) -m pytest -n $${PYTEST_WORKERS:-2} --dist loadfile $(PYTEST_ARGS)
 
 # Known vulnerabilities in the locked dependencies (pip-audit on uv.lock, every group): none allowed. Exits 3, with a
 # clear message, when the vulnerability service cannot be reached (scripts/audit_dependances.py).

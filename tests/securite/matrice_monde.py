@@ -9,6 +9,7 @@ next while the world stays.
 import contextlib
 import dataclasses
 import datetime
+import secrets
 
 import factory
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -51,13 +52,15 @@ def _fichier(nom: str):
 
 
 def _cote_referentiel(cote: str, *, publiee: bool) -> dict:
-    """One laboratory's product with everything the back-office and the laboratory space act on."""
-    labo = LaboratoireFactory(nom=f"Laboratoire matrice {cote}")
-    specialite = SpecialiteFactory(nom=f"MATRICE {cote} 10 mg, comprimé", titulaire=labo, publiee=publiee)
+    """One laboratory's product with everything the back-office and the laboratory space act on. Names carry a
+    token of this build, so that a page showing another build's leftovers could not pass for this one's."""
+    jeton = secrets.token_hex(3).upper()
+    labo = LaboratoireFactory(nom=f"Laboratoire matrice {cote} {jeton}")
+    specialite = SpecialiteFactory(nom=f"MATRICE {cote} {jeton} 10 mg, comprimé", titulaire=labo, publiee=publiee)
     acces = AccesFactory(specialite=specialite, riph=True)
     indication = IndicationFactory(acces=acces)
     CritereFactory.create_batch(2, indication=indication)
-    cpc = CPCFactory(specialite=SpecialiteAmmFactory(nom=f"MATRICE CPC {cote} 5 mg, gélule", titulaire=labo))
+    cpc = CPCFactory(specialite=SpecialiteAmmFactory(nom=f"MATRICE CPC {cote} {jeton} 5 mg, gélule", titulaire=labo))
     objets = {
         "specialite": specialite,
         "acces": acces,
@@ -70,8 +73,8 @@ def _cote_referentiel(cote: str, *, publiee: bool) -> dict:
         "declaration": DeclarationFactory(specialite=specialite, laboratoire=labo),
     }
     # What each object's pages show and a refusal must not: its spécialité's name.
-    secrets = {nom: specialite.nom for nom in objets} | {"cpc": cpc.specialite.nom}
-    return {**objets, "laboratoire": labo, "secrets": secrets}
+    noms = {nom: specialite.nom for nom in objets} | {"cpc": cpc.specialite.nom}
+    return {**objets, "laboratoire": labo, "secrets": noms}
 
 
 def _cote_demandes(indication) -> tuple[dict, dict]:
@@ -135,7 +138,10 @@ def construire_monde() -> Monde:
 
 @contextlib.contextmanager
 def monde_partage(django_db_blocker, dossier_media):
-    """The world, in a transaction that outlives the tests of a module and is rolled back after them."""
+    """The world, in a transaction that outlives the tests of a module and is rolled back after them.
+
+    The module's tests must run together on one worker (`make test` uses xdist's --dist loadfile): a transactional
+    test of another file flushing the database in between would empty the world under them."""
     reglages = override_settings(
         MEDIA_ROOT=str(dossier_media),
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],

@@ -5,6 +5,8 @@ may not take is a 403; a stale `version` or a state that changed meanwhile is a 
 party to is a 404.
 """
 
+import re
+
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -24,13 +26,30 @@ from ..filters import DemandeFilter
 from . import serializers as s
 from .permissions import PartieALaDemande
 
+FORME_CLE_IDEMPOTENCE = r"^[A-Za-z0-9._:-]{1,64}$"
 ENTETE_IDEMPOTENCE = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=False,
-    description="Clé choisie par le client : un second envoi avec la même clé renvoie la demande déjà créée (200).",
+    pattern=FORME_CLE_IDEMPOTENCE,
+    description="Clé choisie par le client (1 à 64 lettres, chiffres ou . _ : -, un UUID par exemple) : un second "
+    "envoi avec la même clé renvoie la demande déjà créée (200).",
 )
+
+
+def _cle_idempotence(request) -> str | None:
+    """The Idempotency-Key header, checked before it reaches the database (a NUL byte or 500 characters would make
+    PostgreSQL fail instead of the client hearing why)."""
+    cle = request.headers.get("Idempotency-Key") or None
+    if cle is not None and not re.fullmatch(FORME_CLE_IDEMPOTENCE, cle):
+        raise DemandeError(
+            "En-tête Idempotency-Key invalide : de 1 à 64 lettres, chiffres ou caractères . _ : - (un UUID convient).",
+            champ="Idempotency-Key",
+        )
+    return cle
+
+
 ERREURS = {
     400: OpenApiResponse(description="Champ invalide ou règle non respectée (message en français, règle citée)"),
     403: OpenApiResponse(description="Action réservée à un autre rôle"),
@@ -125,7 +144,7 @@ class DemandeViewSet(
         if attestations is not None:
             donnees["attestations"] = attestations
         demande, creee = services.demande_creer(
-            par=request.user, donnees=donnees, cle_idempotence=request.headers.get("Idempotency-Key") or None
+            par=request.user, donnees=donnees, cle_idempotence=_cle_idempotence(request)
         )
         return self._sortie(demande.reference, status.HTTP_201_CREATED if creee else status.HTTP_200_OK)
 
@@ -271,7 +290,7 @@ class DemandeViewSet(
             demande=demande,
             par=request.user,
             version=v["version"],
-            cle_idempotence=request.headers.get("Idempotency-Key") or None,
+            cle_idempotence=_cle_idempotence(request),
         )
         return self._sortie(nouvelle.reference, status.HTTP_201_CREATED if creee else status.HTTP_200_OK)
 

@@ -122,3 +122,28 @@ def test_l_apercu_de_la_decision_est_refuse_a_l_administrateur_avant_la_lecture_
     assert reponse.status_code == 403
     assert "application/pdf" not in reponse["Content-Type"]
     assert demande.reference not in reponse.content.decode()
+
+
+@pytest.mark.parametrize("cle", ["cle\x00nulle", "x" * 65, "clé accentuée"])
+def test_une_cle_d_idempotence_malformee_est_refusee_avec_un_message(client, cle):
+    """Found by schemathesis: a NUL byte in Idempotency-Key reached PostgreSQL (a 500)."""
+    specialite = AccesFactory().specialite
+    connecter(client, UtilisateurFactory(prescripteur=True))
+
+    reponse = client.post(
+        "/api/v1/demandes/",
+        {"type_medicament": "reference_indication", "specialite": specialite.pk},
+        content_type="application/json",
+        headers={"Idempotency-Key": cle},
+    )
+
+    assert reponse.status_code == 400
+    assert reponse.json()["erreurs"] == [
+        {
+            "message": "En-tête Idempotency-Key invalide : de 1 à 64 lettres, chiffres ou caractères . _ : - "
+            "(un UUID convient).",
+            "regle": None,
+            "champ": "Idempotency-Key",
+        }
+    ]
+    assert not DemandeAAC.objects.exists()

@@ -10,6 +10,7 @@ after it: the world stays the same for every example, and the run is derandomize
 """
 
 import json
+import os
 import zlib
 
 import hypothesis
@@ -30,7 +31,8 @@ from tests.securite.matrice_monde import monde_partage
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
-EXEMPLES_PAR_OPERATION = 12  # per role and per operation: the whole run stays around a minute
+# Per role and per operation: the whole run stays around a minute; SCHEMATHESIS_EXEMPLES=200 digs deeper.
+EXEMPLES_PAR_OPERATION = int(os.environ.get("SCHEMATHESIS_EXEMPLES", "12"))
 SCHEMA = schemathesis.from_dict(
     SchemaGenerator().get_schema(request=None, public=True),
     app=application,

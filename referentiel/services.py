@@ -1468,6 +1468,29 @@ def cpc_creer(
     return acces
 
 
+def _cpc_etape(
+    specialite: Specialite,
+    acces: AccesDerogatoire,
+    champs: dict,
+    *,
+    par,
+    action: str,
+    sujet: str | None = None,
+    gabarit: str | None = None,
+    laboratoires=None,
+) -> None:
+    """One step of a CPC's life (R38, R40): write the status, tell the holder / exploitant, historise the fiche."""
+    avant, apres = _ecrire_acces(specialite, acces, champs)
+    if gabarit:
+        apres["destinataires"] = _notifier_laboratoires(
+            laboratoires if laboratoires is not None else _laboratoires_du_cpc(specialite),
+            sujet=sujet,
+            gabarit=gabarit,
+            contexte={"specialite": specialite, "acces": acces},
+        )
+    _fiche_modifiee(specialite=specialite, par=par, action=action, objet=str(acces), avant=avant, apres=apres)
+
+
 @transaction.atomic
 def cpc_transmettre_titulaire(
     *, acces: AccesDerogatoire, date_entree_vigueur_prevue: datetime.date, par=None
@@ -1490,24 +1513,15 @@ def cpc_transmettre_titulaire(
             "fiche.",
             "R40",
         )
-    avant, apres = _ecrire_acces(
+    _cpc_etape(
         specialite,
         acces,
         {"etape_cpc": EtapeCPC.TRANSMIS_TITULAIRE, "date_entree_vigueur_prevue": date_entree_vigueur_prevue},
-    )
-    apres["destinataires"] = _notifier_laboratoires(
-        laboratoires,
-        sujet=f"Projet de CPC pour {specialite.nom} : vos observations",
-        gabarit="gestion/emails/cpc_transmis.txt",
-        contexte={"specialite": specialite, "acces": acces},
-    )
-    _fiche_modifiee(
-        specialite=specialite,
         par=par,
         action="Projet de CPC transmis au titulaire pour observations",
-        objet=str(acces),
-        avant=avant,
-        apres=apres,
+        sujet=f"Projet de CPC pour {specialite.nom} : vos observations",
+        gabarit="gestion/emails/cpc_transmis.txt",
+        laboratoires=laboratoires,
     )
     return acces
 
@@ -1519,7 +1533,7 @@ def cpc_publier(*, acces: AccesDerogatoire, par=None, date_debut: datetime.date 
     specialite, acces = _verrouiller_acces(acces)
     _exiger_cpc(acces, EtapeCPC.PUBLIE)
     date_debut = date_debut or acces.date_entree_vigueur_prevue or timezone.localdate()
-    avant, apres = _ecrire_acces(
+    _cpc_etape(
         specialite,
         acces,
         {
@@ -1528,15 +1542,10 @@ def cpc_publier(*, acces: AccesDerogatoire, par=None, date_debut: datetime.date 
             "date_debut": date_debut,
             "date_fin": regles.ajouter_ans(date_debut, regles.DUREE_CPC_ANS),
         },
-    )
-    apres["destinataires"] = _notifier_laboratoires(
-        _laboratoires_du_cpc(specialite),
+        par=par,
+        action="Publication du CPC",
         sujet=f"CPC publié pour {specialite.nom}",
         gabarit="gestion/emails/cpc_publie.txt",
-        contexte={"specialite": specialite, "acces": acces},
-    )
-    _fiche_modifiee(
-        specialite=specialite, par=par, action="Publication du CPC", objet=str(acces), avant=avant, apres=apres
     )
     return acces
 
@@ -1574,23 +1583,15 @@ def cpc_renouveler(*, acces: AccesDerogatoire, par=None, date_debut: datetime.da
         fin=regles.ajouter_ans(date_debut, regles.DUREE_CPC_ANS),
         decide_par=par,
     )
-    avant, apres = _ecrire_acces(
-        specialite, acces, {"date_debut": renouvellement.debut, "date_fin": renouvellement.fin}
-    )
     _enregistrer(renouvellement)
-    apres["destinataires"] = _notifier_laboratoires(
-        _laboratoires_du_cpc(specialite),
-        sujet=f"CPC renouvelé pour {specialite.nom}",
-        gabarit="gestion/emails/cpc_renouvele.txt",
-        contexte={"specialite": specialite, "acces": acces},
-    )
-    _fiche_modifiee(
-        specialite=specialite,
+    _cpc_etape(
+        specialite,
+        acces,
+        {"date_debut": renouvellement.debut, "date_fin": renouvellement.fin},
         par=par,
         action="Renouvellement du CPC pour 3 ans",
-        objet=str(acces),
-        avant=avant,
-        apres=apres,
+        sujet=f"CPC renouvelé pour {specialite.nom}",
+        gabarit="gestion/emails/cpc_renouvele.txt",
     )
     return renouvellement
 
@@ -1615,15 +1616,16 @@ def cpc_terminer(*, acces: AccesDerogatoire, par=None, date_fin: datetime.date |
     champs = {"etat": EtatAcces.TERMINE, "date_fin": date_fin}
     if acces.date_debut and date_fin < acces.date_debut:
         champs["date_debut"] = date_fin  # a CPC withdrawn before its planned entry into force
-    avant, apres = _ecrire_acces(specialite, acces, champs)
-    if acces.etape_cpc == EtapeCPC.PUBLIE:
-        apres["destinataires"] = _notifier_laboratoires(
-            _laboratoires_du_cpc(specialite),
-            sujet=f"Fin du CPC pour {specialite.nom}",
-            gabarit="gestion/emails/cpc_termine.txt",
-            contexte={"specialite": specialite, "acces": acces},
-        )
-    _fiche_modifiee(specialite=specialite, par=par, action="Fin du CPC", objet=str(acces), avant=avant, apres=apres)
+    publie = acces.etape_cpc == EtapeCPC.PUBLIE  # only a published CPC's holder is told of its end
+    _cpc_etape(
+        specialite,
+        acces,
+        champs,
+        par=par,
+        action="Fin du CPC",
+        sujet=f"Fin du CPC pour {specialite.nom}",
+        gabarit="gestion/emails/cpc_termine.txt" if publie else None,
+    )
     return acces
 
 

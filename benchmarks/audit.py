@@ -60,7 +60,7 @@ def main() -> None:
             avec = _mesurer(demande, prescripteur)
             with connection.cursor() as curseur:
                 curseur.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no deferred FK check may be pending for ALTER
-                curseur.execute(f"ALTER TABLE demandes_demandeaac DISABLE TRIGGER {audit.NOM_DECLENCHEUR}")
+                curseur.execute(f"ALTER TABLE demandes_demandeaac DISABLE TRIGGER {audit.DECLENCHEURS['UPDATE']}")
             sans_declencheur = _mesurer(demande, prescripteur)
             connection.execute_wrappers.remove(audit.enveloppe_execution)
             try:

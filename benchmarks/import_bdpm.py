@@ -37,6 +37,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
+from comptes.audit import DECLENCHEURS  # noqa: E402
 from referentiel.importation import (  # noqa: E402
     _GROUPES_VIDES,
     FICHIER_CIS,
@@ -119,21 +120,26 @@ def plancher_reconstruit() -> None:
             _remonter(cursor, structure)
 
 
-def import_sans_audit(dossier: Path) -> None:
+def _declencheurs_audit(action: str) -> None:
     with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE referentiel_specialite DISABLE TRIGGER comptes_audit")
+        for nom in DECLENCHEURS.values():
+            cursor.execute(f"ALTER TABLE referentiel_specialite {action} TRIGGER {nom}")
+
+
+def import_sans_audit(dossier: Path) -> None:
+    _declencheurs_audit("DISABLE")
     try:
         bdpm_importer(dossier=dossier)
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("ALTER TABLE referentiel_specialite ENABLE TRIGGER comptes_audit")
+        _declencheurs_audit("ENABLE")
 
 
 def audit_present() -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'comptes_audit' "
-            "AND tgrelid = 'referentiel_specialite'::regclass)"
+            "SELECT EXISTS (SELECT 1 FROM pg_trigger "
+            "WHERE tgname = %s AND tgrelid = 'referentiel_specialite'::regclass)",
+            [DECLENCHEURS["INSERT"]],
         )
         return cursor.fetchone()[0]
 

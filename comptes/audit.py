@@ -5,9 +5,11 @@ done outside Django (psql, a script); a trigger sees every row, in the same tran
 rolled-back write leaves no audit row and a committed one always has its row.
 
 - `installer()` (re)creates, idempotently, the trigger function, the guard that makes `comptes_journalaudit`
-  append-only, and one AFTER INSERT/UPDATE/DELETE FOR EACH ROW trigger per table of `MODELES_AUDITES`. It runs
-  after every `migrate` (post_migrate, see comptes.apps), so tables added or changed by other apps' migrations,
-  and every new test database, get their trigger without anyone writing a migration for it.
+  append-only, and three AFTER INSERT / UPDATE / DELETE triggers per table of `MODELES_AUDITES`, FOR EACH
+  STATEMENT with transition tables: each journals every row its statement wrote, one journal row per row, in one
+  INSERT ... SELECT (a bulk write costs one call, not one per row). It runs after every `migrate` (post_migrate,
+  see comptes.apps), so tables added or changed by other apps' migrations, and every new test database, get their
+  triggers without anyone writing a migration for it.
 - Who and which request: before each write on an audited table, `enveloppe_execution` (a Django execute wrapper
   installed on every connection) sets the transaction-local settings `app.utilisateur_id` and `app.request_id`
   with `set_config(…, true)`, which the trigger reads. Transaction-local, so a value can never leak into another
@@ -52,7 +54,7 @@ MODELES_AUDITES = {
 }
 # Derived search data, rebuilt from the other columns: left out of the JSON (and a change to them alone is not a
 # write worth a row). Any SearchVectorField is left out too.
-COLONNES_EXCLUES = frozenset({"document_recherche", "texte_recherche"})
+COLONNES_EXCLUES = frozenset({"document_recherche"})
 # Direct identifiers: the trail records that they changed, never their value, so that pseudonymising the request
 # at the end of the retention period (comptes.retention) is not undone by its own history.
 COLONNES_MASQUEES = {
@@ -71,11 +73,73 @@ def _table_demandes() -> str:
     return apps.get_model("demandes", "DemandeAAC")._meta.db_table
 
 
+# One statement-level trigger per operation (PostgreSQL gives transition tables to single-event triggers only): a
+# statement that writes 15,000 rows (the BDPM import, a re-indexing) runs the function once and journals its rows
+# with one INSERT ... SELECT, instead of 15,000 function calls.
+DECLENCHEURS = {
+    "INSERT": f"{NOM_DECLENCHEUR}_ajout",
+    "UPDATE": f"{NOM_DECLENCHEUR}_modification",
+    "DELETE": f"{NOM_DECLENCHEUR}_suppression",
+}
+_TRANSITIONS = {
+    "INSERT": "REFERENCING NEW TABLE AS nouvelles",
+    "UPDATE": "REFERENCING OLD TABLE AS anciennes NEW TABLE AS nouvelles",
+    "DELETE": "REFERENCING OLD TABLE AS anciennes",
+}
+# What each operation journals, one (avant, apres, colonnes) row per row written, each computed once (MATERIALIZED:
+# else the planner rebuilds a row's JSON at every reference to it). An UPDATE pairs its before and after images by
+# primary key; a row whose key itself changed is journalled as its old image and its new image (nothing is lost),
+# and a row whose only change is in excluded columns (or none) is not journalled.
+_SOURCES = {
+    "INSERT": "SELECT NULL::jsonb AS avant, to_jsonb(n) - exclues AS apres, '{}'::text[] AS colonnes FROM nouvelles n",
+    "DELETE": "SELECT to_jsonb(a) - exclues AS avant, NULL::jsonb AS apres, '{}'::text[] AS colonnes FROM anciennes a",
+    "UPDATE": """
+        WITH a AS MATERIALIZED (SELECT to_jsonb(x) - exclues AS ligne FROM anciennes x),
+             n AS MATERIALIZED (SELECT to_jsonb(x) - exclues AS ligne FROM nouvelles x)
+        SELECT a.ligne AS avant, n.ligne AS apres, c.colonnes
+          FROM a FULL JOIN n ON n.ligne -> cle_primaire = a.ligne -> cle_primaire
+         CROSS JOIN LATERAL (
+            SELECT array_agg(v.cle ORDER BY v.cle) AS colonnes
+              FROM jsonb_each(coalesce(n.ligne, a.ligne)) AS v(cle, valeur)
+             WHERE a.ligne IS NULL OR n.ligne IS NULL OR v.valeur IS DISTINCT FROM a.ligne -> v.cle
+         ) c
+         WHERE c.colonnes IS NOT NULL""",
+}
+
+
 def _sql_fonctions() -> str:
     journal, demandes = _table_audit(), _table_demandes()
+    ligne = "coalesce(e.apres, e.avant)"
+    branches = "\n    ELS".join(
+        f"""IF TG_OP = '{operation}' THEN
+        WITH e AS MATERIALIZED ({source})
+        INSERT INTO {journal} (le, table_nom, objet_id, operation, avant, apres, colonnes, utilisateur_id,
+                               requete_id, role_base, demande_id, demande_reference)
+        SELECT now(), TG_TABLE_NAME, coalesce({ligne} ->> cle_primaire, ''), TG_OP,
+               CASE WHEN masquees = '{{}}' THEN e.avant ELSE comptes_audit_masquer(e.avant, masquees) END,
+               CASE WHEN masquees = '{{}}' THEN e.apres ELSE comptes_audit_masquer(e.apres, masquees) END,
+               e.colonnes,
+               utilisateur, requete, session_user,
+               CASE WHEN lien <> '' THEN ({ligne} ->> lien)::bigint END,
+               CASE WHEN lien = '' THEN ''
+                    WHEN TG_TABLE_NAME = '{demandes}' THEN coalesce({ligne} ->> 'reference', '')
+                    ELSE coalesce((SELECT d.reference FROM {demandes} d WHERE d.id = ({ligne} ->> lien)::bigint), '')
+               END
+          FROM e;"""  # noqa: S608 - table names from model metadata, no input
+        for operation, source in _SOURCES.items()
+    )
     # Arguments of the trigger: the column holding the request's id ('' outside the workflow), the excluded
     # columns, the masked columns (comma-separated) and the primary key column.
     return f"""
+CREATE OR REPLACE FUNCTION comptes_audit_masquer(valeurs jsonb, masquees text[]) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $fonction$
+    SELECT CASE WHEN valeurs IS NULL THEN valeurs
+                ELSE valeurs || coalesce(
+                    (SELECT jsonb_object_agg(c, to_jsonb('{VALEUR_MASQUEE}'::text)) FROM unnest(masquees) AS c
+                      WHERE coalesce(valeurs ->> c, '') <> ''), '{{}}'::jsonb)
+           END
+$fonction$;
+
 CREATE OR REPLACE FUNCTION comptes_audit_ecrire() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $fonction$
 DECLARE
@@ -83,48 +147,11 @@ DECLARE
     exclues text[] := string_to_array(TG_ARGV[1], ',');
     masquees text[] := string_to_array(TG_ARGV[2], ',');
     cle_primaire text := TG_ARGV[3];
-    avant jsonb;
-    apres jsonb;
-    ligne jsonb;
-    changees text[];
-    colonne text;
-    id_demande bigint;
-    reference_demande text;
+    utilisateur bigint := NULLIF(current_setting('app.utilisateur_id', true), '')::bigint;
+    requete text := coalesce(current_setting('app.request_id', true), '');
 BEGIN
-    IF TG_OP <> 'INSERT' THEN avant := to_jsonb(OLD) - exclues; END IF;
-    IF TG_OP <> 'DELETE' THEN apres := to_jsonb(NEW) - exclues; END IF;
-    IF TG_OP = 'UPDATE' THEN
-        SELECT array_agg(n.cle ORDER BY n.cle) INTO changees
-          FROM jsonb_each(apres) AS n(cle, valeur)
-         WHERE n.valeur IS DISTINCT FROM avant -> n.cle;
-        IF changees IS NULL THEN
-            RETURN NULL;  -- nothing but derived columns changed, or a save without change
-        END IF;
+    {branches}
     END IF;
-    ligne := coalesce(apres, avant);
-    IF lien <> '' THEN
-        id_demande := (ligne ->> lien)::bigint;
-        IF TG_TABLE_NAME = '{demandes}' THEN
-            reference_demande := ligne ->> 'reference';
-        ELSIF id_demande IS NOT NULL THEN
-            SELECT d.reference INTO reference_demande FROM {demandes} AS d WHERE d.id = id_demande;
-        END IF;
-    END IF;
-    FOREACH colonne IN ARRAY masquees LOOP
-        IF coalesce(avant ->> colonne, '') <> '' THEN
-            avant := jsonb_set(avant, ARRAY[colonne], to_jsonb('{VALEUR_MASQUEE}'::text));
-        END IF;
-        IF coalesce(apres ->> colonne, '') <> '' THEN
-            apres := jsonb_set(apres, ARRAY[colonne], to_jsonb('{VALEUR_MASQUEE}'::text));
-        END IF;
-    END LOOP;
-    INSERT INTO {journal} (le, table_nom, objet_id, operation, avant, apres, colonnes, utilisateur_id, requete_id,
-                           role_base, demande_id, demande_reference)
-    VALUES (now(), TG_TABLE_NAME, coalesce(ligne ->> cle_primaire, ''), TG_OP, avant, apres,
-            coalesce(changees, '{{}}'),
-            NULLIF(current_setting('app.utilisateur_id', true), '')::bigint,
-            coalesce(current_setting('app.request_id', true), ''),
-            session_user, id_demande, coalesce(reference_demande, ''));
     RETURN NULL;
 END;
 $fonction$;
@@ -138,15 +165,21 @@ BEGIN
             RAISE EXCEPTION 'Le journal d''audit n''est écrit que par ses déclencheurs.'
                 USING ERRCODE = 'insufficient_privilege';
         END IF;
-        RETURN NEW;
+        RETURN NULL;
     END IF;
     RAISE EXCEPTION 'Le journal d''audit est en ajout seul : % interdit.', TG_OP
         USING ERRCODE = 'insufficient_privilege';
 END;
 $fonction$;
 
+-- An INSERT is checked once per statement (a trigger's INSERT ... SELECT may hold thousands of rows); UPDATE and
+-- DELETE once per row they would touch.
+DROP TRIGGER IF EXISTS comptes_journalaudit_ajout_seul ON {journal};
 CREATE OR REPLACE TRIGGER comptes_journalaudit_ajout_seul
-    BEFORE INSERT OR UPDATE OR DELETE ON {journal}
+    BEFORE INSERT ON {journal}
+    FOR EACH STATEMENT EXECUTE FUNCTION comptes_journalaudit_ajout_seul();
+CREATE OR REPLACE TRIGGER comptes_journalaudit_fige
+    BEFORE UPDATE OR DELETE ON {journal}
     FOR EACH ROW EXECUTE FUNCTION comptes_journalaudit_ajout_seul();
 
 -- TRUNCATE stays possible for the owner (test databases are flushed with it); the application's role gets no
@@ -194,11 +227,14 @@ def installer(*, using: str = "default") -> list[str]:
             if table not in existantes:
                 continue
             arguments = ", ".join(_litteral(a) for a in _arguments(modele))
-            curseur.execute(
-                f"CREATE OR REPLACE TRIGGER {NOM_DECLENCHEUR} "
-                f"AFTER INSERT OR UPDATE OR DELETE ON {connexion.ops.quote_name(table)} "
-                f"FOR EACH ROW EXECUTE FUNCTION comptes_audit_ecrire({arguments})"
-            )
+            nom_table = connexion.ops.quote_name(table)
+            # The row-level trigger of earlier versions, replaced by the three below.
+            curseur.execute(f"DROP TRIGGER IF EXISTS {NOM_DECLENCHEUR} ON {nom_table}")
+            for operation, nom in DECLENCHEURS.items():
+                curseur.execute(
+                    f"CREATE OR REPLACE TRIGGER {nom} AFTER {operation} ON {nom_table} {_TRANSITIONS[operation]} "
+                    f"FOR EACH STATEMENT EXECUTE FUNCTION comptes_audit_ecrire({arguments})"
+                )
             installees.append(table)
     return installees
 

@@ -83,7 +83,7 @@ def fins_de_traitement_dues(*, aujourd_hui: datetime.date, jours: int):
         )
         .filter(~Exists(renouvellement))
         .select_related("demande__prescripteur", "demande__pui", "demande__pharmacien", "demande__specialite")
-        .defer("demande__specialite__document_recherche", "demande__specialite__texte_recherche")
+        .defer("demande__specialite__document_recherche")
     )
 
 

@@ -454,14 +454,14 @@ _COLONNES_SPECIALITE = (
     "exploitant_id int8, code_atc text, aire_therapeutique text, mitm bool, statut_amm text, date_amm date, "
     "date_arret_commercialisation date, statut_administratif_bdpm text, etat_commercialisation_bdpm text, "
     "reserve_hospitalier bool, restriction_prescripteurs text, retrocession bool, publiee bool, demonstration bool, "
-    "cree_le timestamptz, mis_a_jour_le timestamptz, texte_recherche text"
+    "cree_le timestamptz, mis_a_jour_le timestamptz"
 )
 _SQL_SPECIALITES_CREER = f"""
 INSERT INTO referentiel_specialite ({_noms(_COLONNES_SPECIALITE)})
 SELECT
     b.nom, b.slug, b.cis, b.forme, b.voies, l.id, NULL, '', '', false, b.statut_amm, b.date_amm, NULL,
     b.statut_administratif, b.etat_commercialisation, b.reserve_hospitalier, b.restriction, false, true, false,
-    %(maintenant)s, %(maintenant)s, ''
+    %(maintenant)s, %(maintenant)s
 FROM bdpm_specialite b
 LEFT JOIN referentiel_laboratoire l ON l.nom = b.titulaire
 WHERE NOT EXISTS (SELECT 1 FROM referentiel_specialite sp WHERE sp.cis = b.cis)
@@ -800,7 +800,6 @@ def _charger(cursor, donnees: _Donnees, compositions: list, bilans: dict[str, Bi
                 False,
                 maintenant,
                 maintenant,
-                "",
             )
             for cis, nom, forme, voies, titulaire, statut, etat, statut_amm, date_amm, reserve, restriction in sorted(
                 donnees.specialites

@@ -110,14 +110,12 @@ class Specialite(models.Model):
     mis_a_jour_le = models.DateTimeField("mis à jour le", default=timezone.now, db_index=True)
     # Maintained by referentiel.services.specialite_indexer: name, DCI, indications and laboratories.
     document_recherche = SearchVectorField(null=True, editable=False)
-    texte_recherche = models.TextField(blank=True, editable=False)
 
     class Meta:
         verbose_name = "spécialité"
         ordering = ["nom"]
         indexes = [
             GinIndex(fields=["document_recherche"], name="specialite_recherche_gin"),
-            GinIndex(fields=["texte_recherche"], name="specialite_texte_trgm", opclasses=["gin_trgm_ops"]),
             models.Index(fields=["nom"], name="specialite_nom"),
         ]
         # Unique constraints rather than unique=True: no extra varchar_pattern_ops index that no LIKE query uses.

@@ -295,7 +295,7 @@ def _acces_ordonnes() -> QuerySet[AccesDerogatoire]:
 def specialites_pour_liste(specialites: QuerySet[Specialite]) -> QuerySet[Specialite]:
     """What a row of the list (page, CSV, API) shows, in a fixed number of queries whatever the rows."""
     return (
-        specialites.defer("document_recherche", "texte_recherche")
+        specialites.defer("document_recherche")
         .select_related("titulaire", "exploitant")
         .prefetch_related(
             Prefetch(
@@ -844,7 +844,7 @@ def gestion_specialites(*, texte: str = "", avec_statut: bool | None = None) -> 
         specialites = specialites.filter(condition if avec_statut else ~condition)
     ordre = ("-pertinence", "nom", "id") if "pertinence" in specialites.query.annotations else ("nom", "id")
     return (
-        specialites.defer("document_recherche", "texte_recherche")
+        specialites.defer("document_recherche")
         .select_related("titulaire", "exploitant")
         .prefetch_related(Prefetch("acces", queryset=_acces_resume(), to_attr="acces_liste"))
         .order_by(*ordre)
@@ -871,7 +871,7 @@ def gestion_specialite(*, pk: int) -> Specialite | None:
     )
     return (
         Specialite.objects.filter(pk=pk)
-        .defer("document_recherche", "texte_recherche")
+        .defer("document_recherche")
         .select_related("titulaire", "exploitant")
         .prefetch_related(
             Prefetch("acces", queryset=acces),
@@ -1123,7 +1123,7 @@ def specialites_du_laboratoire(*, laboratoire: Laboratoire) -> QuerySet[Speciali
     """The products of a laboratory, titulaire or exploitant (R29), with their statuses and their AAC count."""
     return (
         Specialite.objects.filter(Q(titulaire=laboratoire) | Q(exploitant=laboratoire))
-        .defer("document_recherche", "texte_recherche")
+        .defer("document_recherche")
         .select_related("titulaire", "exploitant")
         .prefetch_related(
             Prefetch(

@@ -76,15 +76,9 @@ def sql_document_recherche(*, nom: str, dci: str, indications: str, laboratoires
     )
 
 
-def sql_texte_recherche(*, nom: str, dci: str, laboratoires: str) -> str:
-    """SQL expression of the accent-free text the trigram index tolerates DCI typos on ("ibrutinibe")."""
-    return f"lower(immutable_unaccent({nom} || ' ' || coalesce({dci}, '') || ' ' || {laboratoires}))"
-
-
 # DCI in alphabetical order, so that a document built by the import and one rebuilt here are identical.
 _LABORATOIRES = "coalesce(tit.nom, '') || ' ' || coalesce(exp.nom, '')"
 _DOCUMENT = sql_document_recherche(nom="sp.nom", dci="dci.texte", indications="ind.texte", laboratoires=_LABORATOIRES)
-_TEXTE = sql_texte_recherche(nom="sp.nom", dci="dci.texte", laboratoires=_LABORATOIRES)
 _SQL_INDEXER = f"""
 WITH cibles AS (SELECT unnest(%(ids)s::bigint[]) AS id),
 dci AS (
@@ -98,7 +92,7 @@ ind AS (
     FROM referentiel_accesderogatoire a JOIN referentiel_indication i ON i.acces_id = a.id
     WHERE a.specialite_id IN (SELECT id FROM cibles) GROUP BY a.specialite_id
 )
-UPDATE referentiel_specialite sp SET document_recherche = {_DOCUMENT}, texte_recherche = {_TEXTE}
+UPDATE referentiel_specialite sp SET document_recherche = {_DOCUMENT}
 FROM referentiel_specialite base
 LEFT JOIN dci ON dci.id = base.id
 LEFT JOIN ind ON ind.id = base.id
@@ -109,7 +103,7 @@ WHERE sp.id = base.id AND base.id IN (SELECT id FROM cibles)
 
 
 def specialites_indexer(*, ids: Iterable[int]) -> None:
-    """Recompute the full-text document and the trigram text of these spécialités (one statement per batch)."""
+    """Recompute the full-text document of these spécialités (one statement per batch)."""
     ids = list(ids)
     for debut in range(0, len(ids), 5000):
         with connection.cursor() as cursor:

@@ -2,7 +2,9 @@
 written by PostgreSQL triggers that the application itself cannot bypass, update or delete."""
 
 import pytest
+from django.contrib.postgres.search import SearchVector
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Value
 
 from comptes import audit
 from comptes.enums import OperationAudit
@@ -136,29 +138,55 @@ def test_une_ecriture_annulee_ne_laisse_aucune_ligne():
 
 def test_les_colonnes_de_recherche_sont_exclues_et_leur_seul_recalcul_n_ecrit_rien():
     specialite = SpecialiteFactory(nom="Exemplumab 100 mg")
-    Specialite.objects.filter(pk=specialite.pk).update(texte_recherche="exemplumab recalcule")
+    document = SearchVector(Value("exemplumab recalcule"), config="french_unaccent")
+    Specialite.objects.filter(pk=specialite.pk).update(document_recherche=document)
     assert not JournalAudit.objects.filter(
         table_nom="referentiel_specialite", operation=OperationAudit.MODIFICATION
     ).exists()
-    Specialite.objects.filter(pk=specialite.pk).update(nom="Exemplumab 200 mg", texte_recherche="exemplumab 200")
+    Specialite.objects.filter(pk=specialite.pk).update(nom="Exemplumab 200 mg", document_recherche=None)
     ligne = _derniere("referentiel_specialite", specialite.pk)
     assert ligne.colonnes == ["nom"]
-    assert "texte_recherche" not in ligne.apres and "document_recherche" not in ligne.apres
+    assert "document_recherche" not in ligne.apres
     assert ligne.demande_reference == "" and ligne.demande_id is None
 
 
-def test_chaque_table_declaree_a_son_declencheur_et_l_installation_est_idempotente():
+def test_chaque_table_declaree_a_ses_declencheurs_et_l_installation_est_idempotente():
     with connection.cursor() as curseur:
-        curseur.execute("DROP TRIGGER comptes_audit ON demandes_recours")  # as if a migration had rebuilt it
+        # As if a migration had rebuilt the table without it.
+        curseur.execute(f"DROP TRIGGER {audit.DECLENCHEURS['DELETE']} ON demandes_recours")
     installees = audit.installer()
     assert audit.installer() == installees
     with connection.cursor() as curseur:
         curseur.execute(
-            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE t.tgname = 'comptes_audit'"
+            "SELECT c.relname, array_agg(t.tgname::text ORDER BY t.tgname) FROM pg_trigger t "
+            "JOIN pg_class c ON c.oid = t.tgrelid WHERE t.tgname LIKE 'comptes\\_audit%%' GROUP BY c.relname"
         )
-        tables = {nom for (nom,) in curseur.fetchall()}
-    assert tables == set(installees) == audit.tables_auditees()
-    assert "demandes_recours" in tables
+        declencheurs = dict(curseur.fetchall())
+    assert set(declencheurs) == set(installees) == audit.tables_auditees()
+    assert all(noms == sorted(audit.DECLENCHEURS.values()) for noms in declencheurs.values())
+    assert "demandes_recours" in declencheurs
+
+
+def test_une_ecriture_de_plusieurs_lignes_en_journalise_chacune_une_fois():
+    """A statement-level trigger: one UPDATE of many rows gives one row per changed row, none for the unchanged."""
+    specialites = SpecialiteFactory.create_batch(3)
+    deja_nommee = specialites[0].nom
+    Specialite.objects.filter(pk__in=[s.pk for s in specialites]).update(nom=deja_nommee)
+    lignes = JournalAudit.objects.filter(table_nom="referentiel_specialite", operation=OperationAudit.MODIFICATION)
+    assert sorted(int(ligne.objet_id) for ligne in lignes) == sorted(s.pk for s in specialites[1:])
+    assert all(ligne.colonnes == ["nom"] and ligne.apres["nom"] == deja_nommee for ligne in lignes)
+    Specialite.objects.filter(pk__in=[s.pk for s in specialites]).delete()
+    supprimees = JournalAudit.objects.filter(table_nom="referentiel_specialite", operation=OperationAudit.SUPPRESSION)
+    assert sorted(int(ligne.objet_id) for ligne in supprimees) == sorted(s.pk for s in specialites)
+
+
+def test_une_cle_primaire_modifiee_garde_l_ancienne_et_la_nouvelle_image():
+    specialite = SpecialiteFactory()
+    with connection.cursor() as curseur:
+        curseur.execute("UPDATE referentiel_specialite SET id = id + 100000 WHERE id = %s", [specialite.pk])
+    lignes = JournalAudit.objects.filter(table_nom="referentiel_specialite", operation=OperationAudit.MODIFICATION)
+    images = sorted((ligne.objet_id, ligne.avant is None, ligne.apres is None) for ligne in lignes)
+    assert images == sorted([(str(specialite.pk), False, True), (str(specialite.pk + 100000), True, False)])
 
 
 @pytest.mark.django_db(transaction=True)

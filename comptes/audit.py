@@ -289,6 +289,16 @@ def _appliquer(connexion, valeurs: tuple[str, str]) -> None:
         )
 
 
+def contexte_appliquer(*, using: str = "default") -> None:
+    """Tell PostgreSQL who writes, for the rest of the current transaction: for writes the execute wrapper does
+    not see (COPY, as the BDPM import does). Must run inside a transaction (transaction-local settings)."""
+    connexion = connections[using]
+    if connexion.get_autocommit():
+        raise RuntimeError("contexte_appliquer() hors transaction : le réglage serait perdu avant l'écriture.")
+    connexion.ensure_connection()
+    _appliquer(connexion, contexte_courant())
+
+
 def enveloppe_execution(execute, sql, params, many, context):
     """Execute wrapper: before a write on an audited table, tell PostgreSQL who writes, for this transaction."""
     correspondance = _ECRITURE.match(sql) if isinstance(sql, str) else None

@@ -307,7 +307,10 @@ class JournalAudit(models.Model):
                 name="journalaudit_demande",
                 condition=~Q(demande_reference=""),
             ),
-            models.Index(fields=["utilisateur", "-id"], name="journalaudit_utilisateur"),
+            # Writes without a known author (the BDPM import, system tasks) are not looked up by author.
+            models.Index(
+                fields=["utilisateur", "-id"], name="journalaudit_utilisateur", condition=Q(utilisateur__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:

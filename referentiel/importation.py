@@ -15,13 +15,15 @@ import gc
 import re
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from tqdm import tqdm
+
+from comptes import audit
 
 from .enums import StatutAMM
 from .exceptions import ReferentielError
@@ -969,7 +971,9 @@ def bdpm_importer(*, dossier: Path | str, par=None, progression: bool = False) -
         bilans["laboratoires"].lignes = len(donnees.laboratoires)
         bilans["substances"].lignes = len(substances)
 
-        with transaction.atomic():
+        with transaction.atomic(), audit.acteur(par) if par is not None else nullcontext():
+            # The audit trail's triggers see the COPYs too: tell them who writes (the execute wrapper sees no COPY).
+            audit.contexte_appliquer()
             a_reindexer, premier_chargement = _ecrire(donnees, bilans, par, barre)
             specialites_indexer(ids=sorted(a_reindexer))
             barre.update(1)

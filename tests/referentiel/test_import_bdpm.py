@@ -11,6 +11,8 @@ from django.contrib.postgres.search import SearchQuery
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from comptes.enums import OperationAudit
+from comptes.models import JournalAudit
 from referentiel import services
 from referentiel.enums import PhaseAAP, StatutAMM, TypeAcces
 from referentiel.exceptions import ReferentielError
@@ -23,7 +25,7 @@ from referentiel.models import (
     Specialite,
     Substance,
 )
-from tests.factories import AccesFactory, SpecialiteFactory, SubstanceFactory
+from tests.factories import AccesFactory, SpecialiteFactory, SubstanceFactory, UtilisateurFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -264,6 +266,17 @@ def test_import_derives_the_amm_status_from_the_administrative_status_and_the_ma
         "60000002": StatutAMM.ARRETEE,
         "60000003": StatutAMM.ARRETEE,
     }
+
+
+def test_the_audit_trail_records_each_imported_row_with_the_importer_as_author(tmp_path):
+    """Issue 7's trail covers the COPYs of the import too (statement-level triggers), with its author."""
+    administrateur = UtilisateurFactory(administrateur=True)
+    ecrire_bdpm(tmp_path, cis=[ligne_cis("60000001", "UN"), ligne_cis("60000002", "DEUX")], compo=[ligne_compo()])
+    bdpm_importer(dossier=tmp_path, par=administrateur)
+
+    lignes = JournalAudit.objects.filter(table_nom="referentiel_specialite", operation=OperationAudit.CREATION)
+    assert sorted(ligne.apres["cis"] for ligne in lignes) == ["60000001", "60000002"]
+    assert {ligne.utilisateur_id for ligne in lignes} == {administrateur.pk}
 
 
 def test_import_updates_changed_rows_and_removes_lines_the_bdpm_no_longer_has(tmp_path):

@@ -38,10 +38,15 @@ class RequestIdMiddleware:
         ID_REQUETE.set(identifiant)
         request.request_id = identifiant
         # The audit trail's triggers learn the logged-in user from this request, at the moment a write happens
-        # (comptes.audit): the user may log in or out during the request itself.
-        REQUETE_COURANTE.set(request)
+        # (comptes.audit): the user may log in or out during the request itself. Forgotten as soon as the view has
+        # answered, streamed or not (request_finished never comes for a streamed body nobody reads to the end):
+        # a write made afterwards by the same thread is not this user's.
+        jeton = REQUETE_COURANTE.set(request)
         debut = time.perf_counter()
-        reponse = self.get_response(request)
+        try:
+            reponse = self.get_response(request)
+        finally:
+            REQUETE_COURANTE.reset(jeton)
         reponse["X-Request-ID"] = identifiant
         logger.info(
             "%s %s %s",

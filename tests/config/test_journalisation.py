@@ -13,10 +13,15 @@ from pathlib import Path
 
 import pytest
 from django.db import transaction
+from django.http import StreamingHttpResponse
 
+from comptes import audit
+from comptes.audit import REQUETE_COURANTE
 from comptes.models import Notification
 from comptes.services import notification_creer
 from config.logging import ID_REQUETE, configuration_journalisation
+from config.middleware import RequestIdMiddleware
+from tests.factories import UtilisateurFactory
 
 RACINE = Path(__file__).resolve().parents[2]
 
@@ -139,3 +144,18 @@ def test_l_identifiant_suit_la_requete_dans_la_tache_celery(demarrer_worker):
     assert echecs, lignes
     assert echecs[0]["message"].startswith(f"Échec d'envoi de la notification {notification.pk}")
     assert echecs[0]["request_id"] == "essai-celery-7"
+
+
+def test_la_requete_n_est_plus_l_auteure_des_ecritures_une_fois_la_reponse_rendue_meme_en_flux(rf):
+    """Issue 7: the audit trail attributes a write to the logged-in user of the request being served. A streamed
+    body nobody reads to the end never sends request_finished: the middleware forgets the request itself, so a
+    later write by the same thread is not attributed to that user."""
+    middleware = RequestIdMiddleware(lambda requete: StreamingHttpResponse(iter([b"a", b"b"])))
+    requete = rf.get("/referentiel/export.csv")
+    requete.user = UtilisateurFactory.build(pk=4242)
+
+    reponse = middleware(requete)
+
+    assert reponse.streaming
+    assert REQUETE_COURANTE.get() is None
+    assert audit.contexte_courant()[0] == ""

@@ -523,13 +523,19 @@ def _synchroniser_attestations(d: DemandeAAC) -> None:
 # --- The request's life ---------------------------------------------------------------------------------------
 
 
+def deposant_verifier(par) -> None:
+    """R10: only a prescriber files a request. Checked before anything else (the API checks it before it reads the
+    body: whoever may not file gets a 403, whatever they sent)."""
+    if par is None or par.role != Role.PRESCRIPTEUR:
+        raise TransitionInterdite("Seul un prescripteur peut déposer une demande d'AAC (R10).")
+
+
 def demande_creer(
     *, par, donnees: dict, cle_idempotence: str | None = None, demande_initiale: DemandeAAC | None = None
 ) -> tuple[DemandeAAC, bool]:
     """Create a draft for the prescriber (R10). With an idempotency key, a repeated submission of the same form
     returns the request created the first time (unique constraint, not check-then-insert): (request, created)."""
-    if par is None or par.role != Role.PRESCRIPTEUR:
-        raise TransitionInterdite("Seul un prescripteur peut déposer une demande d'AAC (R10).")
+    deposant_verifier(par)
     if cle_idempotence:
         existante = DemandeAAC.objects.filter(prescripteur=par, cle_idempotence=cle_idempotence).first()
         if existante is not None:

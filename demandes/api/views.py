@@ -138,6 +138,7 @@ class DemandeViewSet(
         return self._sortie(reference)
 
     def create(self, request):
+        services.deposant_verifier(request.user)
         entree = s.DemandeEcritureSerializer(data=request.data, context={"request": request})
         entree.is_valid(raise_exception=True)
         donnees, attestations = entree.donnees()

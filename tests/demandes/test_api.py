@@ -124,6 +124,18 @@ def test_une_action_reservee_a_un_autre_role_recoit_une_403(client):
     assert DemandeAAC.objects.get(pk=demande.pk).statut == StatutDemande.EN_EVALUATION
 
 
+@pytest.mark.parametrize("role", ["pharmacien", "evaluateur", "laboratoire_role"])
+def test_r10_seul_un_prescripteur_depose_et_les_autres_recoivent_une_403_quel_que_soit_le_corps(client, role):
+    """The role is checked before the body: a malformed request from a non-prescriber is a 403, never a 400 that
+    would describe the form to someone who may not file one."""
+    connecter(client, UtilisateurFactory(**{role: True}))
+    for corps in ({}, {"patient_initiales": "!!", "duree_jours": "beaucoup"}):
+        reponse = post(client, URL, corps)
+        assert reponse.status_code == 403, reponse.content
+        assert reponse.json()["detail"] == "Seul un prescripteur peut déposer une demande d'AAC (R10)."
+    assert not DemandeAAC.objects.exists()
+
+
 def test_parcours_complet_par_l_api(client, heures_ouvrees):
     indication = IndicationFactory(acces=AccesFactory())
     criteres = CritereFactory.create_batch(2, indication=indication)

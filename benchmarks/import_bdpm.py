@@ -10,9 +10,10 @@ Figures (medians of N interleaved runs, so that a load peak on the shared machin
 load average is printed before and after):
 - COPY: the three files as they are (Windows-1252 bytes) into three bare tables of text columns, no index;
 - import, empty catalogue: `bdpm_importer` end to end (read, check, copy into the tables, build their indexes and
-  constraints, commit), audit trigger of comptes included: this is the figure the target is about;
+  constraints, commit), audit trail of comptes included (every row journalled with its after-image): this is the
+  figure the target is about;
 - import again: the same files a second time (nothing to change: the merge path);
-- diagnostics, not targets: the empty-catalogue import with the audit trigger on referentiel_specialite disabled
+- diagnostics, not targets: the empty-catalogue import with the audit triggers on referentiel_specialite disabled
   in this scratch database (its share of the import), and two floors that do no reading nor checking: the rows
   the import ends with inserted by INSERT ... SELECT through the live indexes and constraints, then the same rows
   into the tables stripped of them, rebuilt after (the import's own way into an empty catalogue).
@@ -209,7 +210,7 @@ def main() -> None:
             ("Import BDPM répété (rien à changer)", encore),
         ]
         diagnostics = [
-            ("Import complet sans le déclencheur d'audit", sans_audit),
+            ("Import complet sans les déclencheurs d'audit", sans_audit),
             ("Plancher : INSERT des lignes finales, index vivants", sol),
             ("Plancher : mêmes lignes, index reconstruits après", sol_reconstruit),
         ]

@@ -1,5 +1,8 @@
 """The référentiel's search and filters: ONE FilterSet read by the list page, its CSV export and the API (R3)."""
 
+import copy
+import functools
+
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
@@ -95,6 +98,9 @@ class SpecialiteFilterSet(django_filters.FilterSet):
             **kwargs,
         )
 
+    def get_form_class(self):
+        return _classe_formulaire(type(self))
+
     def filtrer_recherche(self, queryset, name, value):
         return selectors.specialites_rechercher(queryset, texte=value, mode=self.recherche)
 
@@ -146,6 +152,19 @@ class IndicationFilterSet(django_filters.FilterSet):
     class Meta:
         model = Indication
         fields: list[str] = []
+
+
+@functools.cache
+def _classe_formulaire(classe: type[django_filters.FilterSet]) -> type[forms.Form]:
+    """The form class of a FilterSet class, built once: django-filter builds it (a class and a field per filter) for
+    each FilterSet, that is on every list page and API list, while it depends only on the class's filters. Each
+    form still gets its own copy of the fields (Form.__init__ copies them)."""
+    # Copies: a filter keeps the field it builds, and the class's filters are copied for each FilterSet.
+    filtres = copy.deepcopy(classe.base_filters)
+    for filtre in filtres.values():
+        filtre.model = classe._meta.model
+    champs = {nom: filtre.field for nom, filtre in filtres.items()}
+    return type(f"{classe.__name__}Form", (classe._meta.form,), champs)
 
 
 def filtres_du_referentiel(donnees) -> SpecialiteFilterSet:

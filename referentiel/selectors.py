@@ -93,11 +93,15 @@ def demonstration_oublier() -> None:
 # --- What is public ----------------------------------------------------------------------------------------
 
 
+# The only type of status that can be kept from the public (_acces_prive).
+_TYPE_NON_PUBLIC_POSSIBLE = TypeAcces.CPC
+
+
 def _acces_prive(prefixe: str = "") -> Q:
     """A CPC still in draft or sent to the holder for comments is not public until it is published (R40)."""
     return Q(
         **{
-            f"{prefixe}type_acces": TypeAcces.CPC,
+            f"{prefixe}type_acces": _TYPE_NON_PUBLIC_POSSIBLE,
             f"{prefixe}etape_cpc__in": [EtapeCPC.BROUILLON, EtapeCPC.TRANSMIS_TITULAIRE],
         }
     )
@@ -124,12 +128,29 @@ def specialites_filtrer_acces(
 ) -> QuerySet[Specialite]:
     """Spécialités holding one public status that has one of these types AND one of these states ("AAC en
     cours"); without types nor states, R1 itself: at least one public status."""
-    acces = acces_publics().filter(specialite=OuterRef("pk"))
-    if types:
-        acces = acces.filter(type_acces__in=types)
+    return specialites.filter(
+        pk__in=_specialites_avec_acces(tuple(sorted(set(types or ()))), tuple(sorted(set(etats or ()))))
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _specialites_avec_acces(types: tuple[str, ...], etats: tuple[str, ...]) -> RawSQL:
+    """The ids of the spécialités holding a public status of these types and states, as SQL compiled once per
+    combination of the filters' choices: on every list page and API list, building and compiling this subquery cost
+    as much as compiling the rest of the query. An IN rather than a correlated EXISTS, which PostgreSQL plans as the
+    same semi-join: the SQL names no table of the outer query, so it stays right in any query, a subquery included."""
+    if types and _TYPE_NON_PUBLIC_POSSIBLE not in types:
+        # Statuses of these types are all public: without _acces_prive's condition, which PostgreSQL cannot tell is
+        # always true here, "AAC en cours" is answered from the unique index on the statuses in force alone.
+        acces = AccesDerogatoire.objects.filter(type_acces__in=types)
+    else:
+        acces = acces_publics()
+        if types:
+            acces = acces.filter(type_acces__in=types)
     if etats:
         acces = acces.filter(etat__in=etats)
-    return specialites.filter(Exists(acces))
+    sql, params = acces.order_by().values("specialite_id").query.sql_with_params()
+    return RawSQL(sql, params)  # noqa: S611 - compiled by Django
 
 
 def specialites_filtrer_laboratoire(specialites: QuerySet[Specialite], *, laboratoire) -> QuerySet[Specialite]:
@@ -718,8 +739,20 @@ def version_referentiel() -> str:
     new spécialité brings a newer one) and when the demonstration data goes, the application's only deletion of
     spécialités (the admin allows none: a fiche ends through its statuses). One query, served by the index on
     mis_a_jour_le; the demonstration flag is itself cached (demonstration_chargee)."""
-    dernier = Specialite.objects.aggregate(dernier=Max("mis_a_jour_le"))["dernier"]
+    sql, params = _requete_version()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ligne = cursor.fetchone()
+    dernier = ligne[0] if ligne else None
     return f"{dernier.timestamp() if dernier else 0}-{int(demonstration_chargee())}"
+
+
+@functools.cache
+def _requete_version() -> tuple[str, tuple]:
+    # Compiled once per process: it runs before every public page and API list, cached or not, and building the
+    # query cost as much as running it. ORDER BY ... LIMIT 1 rather than MAX(), which only an aggregate() (run at
+    # once) compiles: the same backward scan of the index on mis_a_jour_le, a column that is never NULL.
+    return Specialite.objects.order_by("-mis_a_jour_le").values_list("mis_a_jour_le")[:1].query.sql_with_params()
 
 
 def page_en_cache(cle: str, fabriquer):

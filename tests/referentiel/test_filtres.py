@@ -58,6 +58,20 @@ def test_r1_type_et_etat_s_appliquent_au_meme_statut(statuts):
     assert filtrer(type_acces=["AAC"], etat=["termine"]) == ["B-MIXTE"]
 
 
+def test_r40_un_cpc_en_projet_reste_cache_quel_que_soit_le_filtre_de_type():
+    projet = SpecialiteFactory(nom="AAC ET CPC EN PROJET")
+    AccesFactory(specialite=projet)
+    AccesFactory(specialite=projet, cpc_projet=True)
+    AccesFactory(specialite=SpecialiteFactory(nom="CPC EN PROJET SEUL"), cpc_projet=True)
+    AccesFactory(specialite=SpecialiteFactory(nom="CPC PUBLIE"), cpc=True)
+    assert filtrer(type_acces=["CPC"]) == ["CPC PUBLIE"]
+    assert filtrer(type_acces=["CPC"], etat=["en_cours"]) == ["CPC PUBLIE"]
+    assert filtrer(type_acces=["AAC", "CPC"]) == ["AAC ET CPC EN PROJET", "CPC PUBLIE"]
+    # Without CPC among the types, the query leaves out the draft condition: the AAC still shows, the draft not.
+    assert filtrer(type_acces=["AAC"], etat=["en_cours"]) == ["AAC ET CPC EN PROJET"]
+    assert filtrer(type_acces=["AAP", "ATUn"]) == []
+
+
 def test_r3_filtre_par_aire_therapeutique():
     AccesFactory(specialite=SpecialiteFactory(nom="ONCO", aire_therapeutique=AireTherapeutique.ONCOLOGIE))
     AccesFactory(specialite=SpecialiteFactory(nom="NEURO", aire_therapeutique=AireTherapeutique.NEUROLOGIE))

@@ -1,6 +1,8 @@
 """Public pages of the référentiel: the searchable list, the fiche, document downloads and CSV exports."""
 
+import functools
 import os
+from urllib.parse import urlencode
 
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
@@ -8,7 +10,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
-from django.utils.html import escape
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
@@ -24,28 +26,29 @@ def _filtres(request) -> SpecialiteFilterSet:
     return SpecialiteFilterSet(request.GET)
 
 
-def _url_sans(requete, champ: str, valeur: str | None = None) -> str:
+def _url_sans(url_liste: str, paires: list[tuple[str, str]], champ: str, valeur: str | None = None) -> str:
     """The list URL without one filter value (what the removable tag links to), back to page 1."""
-    parametres = requete.copy()
-    parametres.pop("page", None)
-    if valeur is None:
-        parametres.pop(champ, None)
-    else:
-        parametres.setlist(champ, [v for v in parametres.getlist(champ) if v != valeur])
-    chaine = parametres.urlencode()
-    return reverse("referentiel:liste") + (f"?{chaine}" if chaine else "")
+    chaine = urlencode([(cle, v) for cle, v in paires if cle != champ or (valeur is not None and v != valeur)])
+    return url_liste + (f"?{chaine}" if chaine else "")
 
 
-def _filtres_actifs(filtres: SpecialiteFilterSet, laboratoires: list[tuple[int, str]]) -> list[dict]:
+def _filtres_actifs(
+    filtres: SpecialiteFilterSet, laboratoires: list[tuple[int, str]], *, url_liste: str
+) -> list[dict]:
     """The valid filters in use, each a removable tag: label, link without it, and the form control it mirrors."""
     filtres.is_valid()  # an invalid field is left out of cleaned_data, and shown as a form error instead
     donnees = filtres.form.cleaned_data
-    requete = filtres.data
+    paires = [(cle, v) for cle, valeurs in filtres.data.lists() if cle != "page" for v in valeurs]
     actifs = []
 
     def ajouter(champ, libelle, valeur=None, cible=None):
         actifs.append(
-            {"libelle": libelle, "url": _url_sans(requete, champ, valeur), "champ": champ, "valeur": cible or ""}
+            {
+                "libelle": libelle,
+                "url": _url_sans(url_liste, paires, champ, valeur),
+                "champ": champ,
+                "valeur": cible or "",
+            }
         )
 
     if donnees.get("q"):
@@ -73,16 +76,21 @@ def _filtres_actifs(filtres: SpecialiteFilterSet, laboratoires: list[tuple[int, 
     return actifs
 
 
-def _options_laboratoires(laboratoires: list[tuple[int, str]], choisi) -> str:
-    # Built here rather than by a template loop (or format_html per option): there can be hundreds, on every list
-    # page and htmx swap. The ids are integers, the names escaped.
-    choisi = choisi.pk if choisi else None
-    return mark_safe(  # noqa: S308 - every interpolated value is an int or escaped
-        "".join(
-            f'<option value="{pk}"{" selected" if pk == choisi else ""}>{escape(nom)}</option>'
-            for pk, nom in laboratoires
-        )
-    )
+def _options(choix, choisi) -> str:
+    """The <option>s of a <select> filter, from (value, label) pairs, the chosen value selected."""
+    options = _options_html(tuple(choix))
+    if choisi not in (None, ""):
+        valeur = escape(choisi)
+        options = options.replace(f'<option value="{valeur}">', f'<option value="{valeur}" selected>', 1)
+    return mark_safe(options)  # noqa: S308 - built by _options_html, the selection adds a constant attribute
+
+
+@functools.lru_cache(maxsize=8)
+def _options_html(choix: tuple[tuple[object, str], ...]) -> str:
+    # Built here rather than by a template loop (or format_html per option): there can be hundreds of laboratories,
+    # on every list page and htmx swap; and once per list of choices (the key is the list itself: a new or renamed
+    # laboratory in selectors.laboratoires_references gives new options). Values and labels are escaped.
+    return "".join(f'<option value="{escape(valeur)}">{escape(libelle)}</option>' for valeur, libelle in choix)
 
 
 # The DSFR badge colour of each type of access on the list (other types: the neutral one).
@@ -95,26 +103,32 @@ _LIBELLE_AIRE = dict(AireTherapeutique.choices)
 _LIBELLE_ETAT = {valeur: libelle.lower() for valeur, libelle in EtatAcces.choices}
 
 
-def _ligne_affichee(ligne: dict, url_fiche: str) -> dict:
+def _ligne_affichee(ligne: dict, url_fiche: str, fuseau) -> dict:
     """A row of selectors.specialites_lignes as the list page shows it, every text ready: the results loop then only
-    prints values (no include, filter or URL reversing per row)."""
+    prints values (no include, filter, URL reversing or inner loop per row)."""
     return {
         "url": url_fiche.replace(_JETON, ligne["slug"]),
         "nom": ligne["nom"],
         "dci": ", ".join(c["dci"] for c in ligne["composition"]),
         "aire": _LIBELLE_AIRE.get(ligne["aire_therapeutique"], ""),
-        "badges": [
-            (
-                _CLASSE_BADGE.get(a["type_acces"], "fr-badge--beige-gris-galet"),
-                f"{a['type_acces']}{' (historique)' if a['type_acces'] in TYPES_HISTORIQUES else ''} · "
-                f"{_LIBELLE_ETAT.get(a['etat'], a['etat'])}",
-            )
-            for a in ligne["acces_publics"]
-        ],
+        # The badges' <li>s, each safe (_badge): a template loop in each row cost as much as the rest of the row.
+        "badges": mark_safe("".join(_badge(a["type_acces"], a["etat"]) for a in ligne["acces_publics"])),  # noqa: S308
         "mitm": ligne["mitm"],
         "titulaire": ligne["titulaire_nom"] or "—",
-        "mis_a_jour_le": f"{timezone.localtime(ligne['mis_a_jour_le']):%d/%m/%Y}",
+        "mis_a_jour_le": f"{ligne['mis_a_jour_le'].astimezone(fuseau):%d/%m/%Y}",
     }
+
+
+@functools.lru_cache(maxsize=64)
+def _badge(type_acces: str, etat: str) -> str:
+    """A status's badge on the list, as an <li>: built once for each of the few combinations of type and state."""
+    return format_html(
+        '<li><p class="fr-badge fr-badge--sm fr-badge--no-icon {}">{}{} · {}</p></li>',
+        _CLASSE_BADGE.get(type_acces, "fr-badge--beige-gris-galet"),
+        type_acces,
+        " (historique)" if type_acces in TYPES_HISTORIQUES else "",
+        _LIBELLE_ETAT.get(etat, etat),
+    )
 
 
 # The fiche's URL is reversed once per page with this in place of the slug, then each row replaces it.
@@ -201,25 +215,31 @@ def _contenu_liste(request, partiel: bool) -> str:
     )
     laboratoires = selectors.laboratoires_references()
     url_fiche = reverse("referentiel:fiche", args=[_JETON])
-    page.object_list = [_ligne_affichee(ligne, url_fiche) for ligne in page.object_list]
+    fuseau = timezone.get_current_timezone()
+    page.object_list = [_ligne_affichee(ligne, url_fiche, fuseau) for ligne in page.object_list]
+    donnees = filtres.form.cleaned_data
+    url_liste = reverse("referentiel:liste")
     parametres = request.GET.copy()
     parametres.pop("page", None)
+    sans_page = parametres.urlencode()
     contexte = {
+        "url_liste": url_liste,
         "filtres": filtres,
         "form": filtres.form,
         "page": page,
-        "pagination": _pagination(page, parametres.urlencode()),
-        "filtres_actifs": _filtres_actifs(filtres, laboratoires),
-        "options_laboratoires": _options_laboratoires(laboratoires, filtres.form.cleaned_data.get("laboratoire")),
+        "pagination": _pagination(page, sans_page),
+        "filtres_actifs": _filtres_actifs(filtres, laboratoires, url_liste=url_liste),
+        "options_laboratoires": _options(laboratoires, getattr(donnees.get("laboratoire"), "pk", None)),
+        "options_aires": _options(AireTherapeutique.choices, donnees.get("aire_therapeutique")),
         "types_acces": TypeAcces.choices,
         "etats": EtatAcces.choices,
-        "aires": AireTherapeutique.choices,
-        **_tris(filtres.form.cleaned_data),
-        "export_url": reverse("referentiel:export") + (f"?{parametres.urlencode()}" if parametres else ""),
-        "types_historiques": TYPES_HISTORIQUES,
+        **_tris(donnees),
+        "export_url": reverse("referentiel:export") + (f"?{sans_page}" if sans_page else ""),
         "partiel": partiel,
     }
-    return render_to_string("referentiel/_resultats.html" if partiel else "referentiel/_liste.html", contexte, request)
+    # Without the request: the content is the same for every anonymous visitor, and the context processors (menu,
+    # links, banner) are for the layout around it.
+    return render_to_string("referentiel/_resultats.html" if partiel else "referentiel/_liste.html", contexte)
 
 
 @require_GET
@@ -247,9 +267,9 @@ def _acces_tries(specialite) -> list:
 def fiche(request, slug: str):
     """R2: a spécialité's fiche, with the sections its statuses require."""
     if _pour_tous(request):
-        nom, contenu = selectors.page_en_cache(f"fiche|{slug}", lambda: _contenu_fiche(request, slug))
+        nom, contenu = selectors.page_en_cache(f"fiche|{slug}", lambda: _contenu_fiche(slug))
     else:
-        nom, contenu = _contenu_fiche(request, slug)
+        nom, contenu = _contenu_fiche(slug)
     contexte = {
         "title": nom,
         "breadcrumb_data": {"links": [{"url": reverse("referentiel:liste"), "title": "Référentiel"}], "current": nom},
@@ -258,7 +278,7 @@ def fiche(request, slug: str):
     return render(request, "referentiel/fiche.html", contexte)
 
 
-def _contenu_fiche(request, slug: str) -> tuple[str, str]:
+def _contenu_fiche(slug: str) -> tuple[str, str]:
     """(name, content) of the fiche; Http404 when it is not in the référentiel."""
     specialite = selectors.specialite_fiche(slug=slug)
     if specialite is None:
@@ -277,7 +297,7 @@ def _contenu_fiche(request, slug: str) -> tuple[str, str]:
         "types_historiques": TYPES_HISTORIQUES,
         "a_des_aac": any(a.type_acces in (TypeAcces.AAC, TypeAcces.ATUN) for a in acces),
     }
-    return specialite.nom, render_to_string("referentiel/_fiche.html", contexte, request)
+    return specialite.nom, render_to_string("referentiel/_fiche.html", contexte)  # without the request: see liste
 
 
 @require_GET

@@ -4,6 +4,7 @@ import datetime
 import re
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from referentiel.enums import AireTherapeutique
@@ -145,6 +146,33 @@ def test_la_page_montre_les_filtres_actifs_en_tags_retirables(client, statuts):
     assert 'id="type_acces-AAC" value="AAC" checked>' in html
     assert 'id="etat-en_cours" value="en_cours" checked>' in html
     assert f'<option value="{labo.pk}" selected>{labo.nom}</option>' in html
+
+
+def test_r3_les_options_du_filtre_laboratoire_suivent_la_liste_des_laboratoires(client, statuts):
+    # The <option>s are built once per list of laboratories: a new laboratory shows, and a renamed one under its new
+    # name, once the list (cached a minute, like the page) is read again.
+    nouveau = LaboratoireFactory(nom="Bayer HealthCare")
+    AccesFactory(specialite=SpecialiteFactory(nom="E-NOUVEAU", titulaire=nouveau))
+    html = client.get("/referentiel/").content.decode()
+    assert f'<option value="{nouveau.pk}">Bayer HealthCare</option>' in html
+    nouveau.nom = "Bayer Pharma"
+    nouveau.save()
+    cache.clear()  # the minute has passed
+    html = client.get("/referentiel/", {"laboratoire": nouveau.pk}).content.decode()
+    assert f'<option value="{nouveau.pk}" selected>Bayer Pharma</option>' in html
+    assert "Bayer HealthCare" not in html
+
+
+def test_r3_l_aire_therapeutique_choisie_est_selectionnee(client):
+    AccesFactory(specialite=SpecialiteFactory(nom="ONCO", aire_therapeutique=AireTherapeutique.ONCOLOGIE))
+
+    def options_aire(**donnees) -> str:
+        html = client.get("/referentiel/", donnees).content.decode()
+        return re.search(r'<select class="fr-select"\s+id="filtre-aire".*?</select>', html, re.S).group(0)
+
+    assert '<option value="oncologie" selected>Oncologie</option>' in options_aire(aire_therapeutique="oncologie")
+    assert '<option value="neurologie">Neurologie</option>' in options_aire(aire_therapeutique="oncologie")
+    assert "selected" not in options_aire()
 
 
 def test_une_valeur_de_filtre_invalide_est_signalee_sur_le_champ_et_ignoree(client, statuts):

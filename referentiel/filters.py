@@ -185,12 +185,19 @@ def page_du_referentiel(filtres: SpecialiteFilterSet, *, numero: int, par_page: 
     read first: rows prove that the exact search matches; only an empty page needs the question.
     """
 
+    texte = (filtres.form.cleaned_data.get("q") or "").strip()
+
     def lire(filtres):
         return selectors.paginer(
-            selectors.specialites_lignes(filtres.qs), numero=numero, par_page=par_page, version=version, strict=strict
+            selectors.specialites_lignes(filtres.qs),
+            numero=numero,
+            par_page=par_page,
+            version=version,
+            strict=strict,
+            # Without a search, the page follows an index and the count is a query of its own (see paginer).
+            compte=None if texte else filtres.qs,
         )
 
-    texte = (filtres.form.cleaned_data.get("q") or "").strip()
     try:
         page = lire(filtres)
     except EmptyPage:  # past the last page (strict): only a search without exact match may still have rows

@@ -785,30 +785,56 @@ class _PaginateurCompte(Paginator):
         self.__dict__["count"] = nombre
 
 
-def paginer(queryset: QuerySet, *, numero: int, par_page: int, version=None, strict: bool = False) -> Page:
+def paginer(
+    queryset: QuerySet,
+    *,
+    numero: int,
+    par_page: int,
+    version=None,
+    strict: bool = False,
+    compte: QuerySet | None = None,
+) -> Page:
     """One page of rows and the total in ONE query (COUNT(*) OVER ()), instead of a COUNT then the rows: with a
     search, each of them would scan the matches again.
+
+    `compte`, the same rows without what a row shows, counts them in a query of its own instead: the better plan
+    when reading the page does not need every matching row (no search to rank them): the page is then read along
+    the index of its order and stops after its rows, where the window would build every matching row (joins
+    included) to count it; the bare count is a semi-join on indexes.
 
     `version` (an expression, e.g. Max("mis_a_jour_le")) is also computed over every matching row and set on the
     page as `page.version`, for ETag / Last-Modified. Past the last page: the last page, or InvalidPage if strict.
     """
-    annotations = {"nombre_total": Window(Count("*"))}
-    if version is not None:
-        annotations["version_totale"] = Window(version)
     debut = (max(numero, 1) - 1) * par_page
-    # PostgreSQL's OFFSET is a bigint: a page number beyond it (?page=10**18) is past the end, not a server error.
-    lignes = list(queryset.annotate(**annotations)[debut : debut + par_page]) if debut < 2**62 else []
-    if lignes:
-        premiere = lignes[0] if isinstance(lignes[0], dict) else lignes[0].__dict__  # values() rows or instances
-        nombre, derniere = premiere["nombre_total"], premiere.get("version_totale")
-    elif numero <= 1:
-        nombre, derniere = 0, None
+    if compte is not None:
+        totaux = {"nombre_total": Count("*")}
+        if version is not None:
+            totaux["version_totale"] = version
+        totaux = compte.order_by().aggregate(**totaux)
+        nombre, derniere = totaux["nombre_total"], totaux.get("version_totale")
+        if numero > 1 and debut >= nombre:
+            if strict:
+                raise EmptyPage("Cette page ne contient aucun résultat.")
+            numero = max(1, -(-nombre // par_page))
+            debut = (numero - 1) * par_page
+        lignes = list(queryset[debut : debut + par_page]) if nombre else []
     else:
-        # Beyond the end (rare): count, then the last page, or a 404 for the API.
-        if strict:
-            raise EmptyPage("Cette page ne contient aucun résultat.")
-        dernier_numero = max(1, -(-queryset.count() // par_page))
-        return paginer(queryset, numero=dernier_numero, par_page=par_page, version=version)
+        annotations = {"nombre_total": Window(Count("*"))}
+        if version is not None:
+            annotations["version_totale"] = Window(version)
+        # PostgreSQL's OFFSET is a bigint: a page number beyond it (?page=10**18) is past the end, not an error.
+        lignes = list(queryset.annotate(**annotations)[debut : debut + par_page]) if debut < 2**62 else []
+        if lignes:
+            premiere = lignes[0] if isinstance(lignes[0], dict) else lignes[0].__dict__  # values() rows or instances
+            nombre, derniere = premiere["nombre_total"], premiere.get("version_totale")
+        elif numero <= 1:
+            nombre, derniere = 0, None
+        else:
+            # Beyond the end (rare): count, then the last page, or a 404 for the API.
+            if strict:
+                raise EmptyPage("Cette page ne contient aucun résultat.")
+            dernier_numero = max(1, -(-queryset.count() // par_page))
+            return paginer(queryset, numero=dernier_numero, par_page=par_page, version=version)
     page = _PaginateurCompte(lignes, par_page, nombre=nombre).page(max(numero, 1))
     page.object_list = lignes
     page.version = derniere

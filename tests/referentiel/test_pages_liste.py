@@ -114,3 +114,15 @@ def test_le_menu_principal_mene_au_referentiel_et_le_marque_comme_page_courante(
     html = compact(client.get("/referentiel/").content.decode())
     assert '<a class="fr-nav__link" href="/referentiel/" aria-current="page">Référentiel</a>' in html
     assert '<a class="fr-breadcrumb__link" aria-current="page">Référentiel</a>' in html
+
+
+def test_sans_recherche_le_total_est_compte_a_part_et_une_page_geante_montre_la_derniere(client):
+    """Without a search the total is a COUNT of its own (selectors.paginer's `compte`): the page, its total and
+    a page number far past the end (beyond PostgreSQL's bigint OFFSET) still agree."""
+    creer(45)
+    html = compact(client.get("/referentiel/", {"page": "3"}).content.decode())
+    assert "45 spécialités trouvées, page 3 sur 3." in html
+    reponse = client.get("/referentiel/", {"page": str(10**18)})
+    assert reponse.status_code == 200
+    assert noms_affiches(reponse)[0] == "SPECIALITE 040"
+    assert client.get("/api/v1/specialites/", {"page": str(10**18)}, HTTP_ACCEPT="application/json").status_code == 404

@@ -4,6 +4,8 @@ PYTHON ?= python3.11
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 VENV := .venv
 PY := $(VENV)/bin/python
+# Where `make run` serves the portal (make run PORT=8080 for another).
+PORT ?= 8000
 
 .PHONY: run test install install-dev migrate demo lint format e2e-deps check-deploy benchmarks clean audit
 
@@ -20,9 +22,10 @@ demo: migrate
 	$(PY) manage.py charger_demo
 	$(PY) manage.py creer_comptes_demo
 
+# honcho gives the web process PORT from its base port (5000 unless told): tell it ours.
 run: demo
-	@echo "Portail : http://127.0.0.1:8000/  (Ctrl-C arrête le serveur web, le worker et beat)"
-	$(VENV)/bin/honcho start
+	@echo "Portail : http://127.0.0.1:$(PORT)/  (Ctrl-C arrête le serveur web, le worker et beat)"
+	$(VENV)/bin/honcho start --port $(PORT)
 
 # axe-core for the accessibility tests (package.json, npm ci), installed again when package.json or its lock is newer.
 # Without npm the axe tests are skipped with the reason (outside CI, where they must run).

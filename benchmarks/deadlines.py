@@ -26,10 +26,8 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 RACINE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(RACINE))
@@ -48,36 +46,15 @@ LOT_COPIE = 100_000
 
 def preparer_environnement(nom_base: str) -> tuple[str, str]:
     """Create the two databases if needed and point Django at the large one; returns (small, large) names."""
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        sys.exit("DATABASE_URL est obligatoire (le serveur PostgreSQL où créer les bases du banc).")
-    parties = urlsplit(url)
-    noms = (f"{nom_base}_petit", nom_base)
-    import psycopg
+    from benchmarks.commun import environnement_production, preparer_bases
 
-    administration = urlunsplit(parties._replace(path="/postgres"))
-    with psycopg.connect(administration, autocommit=True) as connexion:
-        for nom in noms:
-            if not connexion.execute("SELECT 1 FROM pg_database WHERE datname = %s", [nom]).fetchone():
-                connexion.execute(f'CREATE DATABASE "{nom}"')
-    os.environ["DATABASE_URL"] = urlunsplit(parties._replace(path=f"/{nom_base}"))
-    dossier = tempfile.mkdtemp(prefix="banc-echeances-")
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DEBUG": "false",
-            "SECRET_KEY": "banc-de-mesure-" + "x" * 50,
-            "ALLOWED_HOSTS": "testserver",
-            "SECURE_SSL_REDIRECT": "false",
-            "LOG_LEVEL": "WARNING",
-            "DB_STATEMENT_TIMEOUT_MS": "0",
-            "DATA_DIR": dossier,
-            "MEDIA_ROOT": os.path.join(dossier, "media"),
-            "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-            # Publishing a send costs what it costs on Redis without a server to run: kombu's in-memory transport.
-            "CELERY_BROKER_URL": "memory://",
-            "SITE_URL": "https://referentiel-ad.example",
-        }
+    noms = (f"{nom_base}_petit", nom_base)
+    preparer_bases(*noms)
+    environnement_production(
+        fichiers="banc-echeances-",
+        # Publishing a send costs what it costs on Redis without a server to run: kombu's in-memory transport.
+        CELERY_BROKER_URL="memory://",
+        SITE_URL="https://referentiel-ad.example",
     )
     return noms
 

@@ -21,11 +21,9 @@ import queue
 import random
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 RACINE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(RACINE))
@@ -44,35 +42,10 @@ DEMANDES_DEBIT = int(os.environ.get("BENCH_DEMANDES_DEBIT", "800"))
 
 
 def preparer_environnement(nom_base: str) -> None:
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        sys.exit("DATABASE_URL est obligatoire (le serveur PostgreSQL où créer la base du banc).")
-    parties = urlsplit(url)
-    os.environ["DATABASE_URL"] = urlunsplit(parties._replace(path=f"/{nom_base}"))
-    import psycopg
+    from benchmarks.commun import environnement_production, preparer_bases
 
-    administration = urlunsplit(parties._replace(path="/postgres"))
-    with psycopg.connect(administration, autocommit=True) as connexion:
-        existe = connexion.execute("SELECT 1 FROM pg_database WHERE datname = %s", [nom_base]).fetchone()
-        if not existe:
-            connexion.execute(f'CREATE DATABASE "{nom_base}"')
-    dossier = tempfile.mkdtemp(prefix="banc-demandes-")
-    # Production-like: DEBUG off, quiet logs; files (PDFs, broker messages) in a scratch folder.
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DEBUG": "false",
-            "SECRET_KEY": "banc-de-mesure-" + "x" * 50,
-            "ALLOWED_HOSTS": "testserver",
-            "SECURE_SSL_REDIRECT": "false",
-            "LOG_LEVEL": "WARNING",
-            "DB_STATEMENT_TIMEOUT_MS": "0",
-            "DATA_DIR": dossier,
-            "MEDIA_ROOT": os.path.join(dossier, "media"),
-            "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-            "DB_CONN_MAX_AGE": "0",
-        }
-    )
+    preparer_bases(nom_base)
+    environnement_production(fichiers="banc-demandes-", DB_CONN_MAX_AGE="0")
 
 
 # --- Seed ----------------------------------------------------------------------------------------------------

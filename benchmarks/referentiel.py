@@ -22,7 +22,6 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 RACINE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(RACINE))
@@ -34,31 +33,11 @@ ECHAUFFEMENT = 20
 
 
 def preparer_environnement(nom_base: str) -> None:
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        sys.exit("DATABASE_URL est obligatoire (le serveur PostgreSQL où créer la base du banc).")
-    parties = urlsplit(url)
-    os.environ["DATABASE_URL"] = urlunsplit(parties._replace(path=f"/{nom_base}"))
-    import psycopg
+    from benchmarks.commun import environnement_production, preparer_bases
 
-    administration = urlunsplit(parties._replace(path="/postgres"))
-    with psycopg.connect(administration, autocommit=True) as connexion:
-        existe = connexion.execute("SELECT 1 FROM pg_database WHERE datname = %s", [nom_base]).fetchone()
-        if not existe:
-            connexion.execute(f'CREATE DATABASE "{nom_base}"')
-    # Production-like: DEBUG off (no query log), quiet request log, no throttling of the benchmark's own client.
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DEBUG": "false",
-            "SECRET_KEY": "banc-de-mesure-" + "x" * 50,
-            "ALLOWED_HOSTS": "testserver",
-            "SECURE_SSL_REDIRECT": "false",
-            "LOG_LEVEL": "WARNING",
-            "API_THROTTLE_ANON": "1000000/min",
-            "DB_STATEMENT_TIMEOUT_MS": "0",
-        }
-    )
+    preparer_bases(nom_base)
+    # No throttling of the benchmark's own client.
+    environnement_production(API_THROTTLE_ANON="1000000/min")
 
 
 # --- Seed ----------------------------------------------------------------------------------------------------

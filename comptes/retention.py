@@ -115,7 +115,8 @@ def _pseudonymiser_fichiers(demandes: list, jetons: dict[int, str], *, aujourd_h
     from demandes.pdf import decision_pdf
 
     par_id = {d.pk: d for d in demandes}
-    for piece in PieceJointe.objects.filter(demande_id__in=par_id).exclude(nom=NOM_PIECE_SUPPRIMEE):
+    pieces = list(PieceJointe.objects.filter(demande_id__in=par_id).exclude(nom=NOM_PIECE_SUPPRIMEE))
+    for piece in pieces:
         avis = _avis_piece_supprimee(reference=par_id[piece.demande_id].reference, le=aujourd_hui)
         if piece.fichier:
             _ecraser(piece.fichier, avis)
@@ -123,7 +124,8 @@ def _pseudonymiser_fichiers(demandes: list, jetons: dict[int, str], *, aujourd_h
         piece.type_mime = "application/pdf"
         piece.taille = len(avis)
         piece.empreinte = hashlib.sha256(avis).hexdigest()
-        piece.save(update_fields=["nom", "type_mime", "taille", "empreinte"])
+    # One UPDATE for the batch's attachments, however many they are.
+    PieceJointe.objects.bulk_update(pieces, ["nom", "type_mime", "taille", "empreinte"])
 
     decisions = Decision.objects.filter(demande_id__in=par_id).exclude(fichier="")
     for decision in decisions.select_related("laboratoire"):

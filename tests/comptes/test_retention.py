@@ -242,3 +242,17 @@ def test_la_tache_est_planifiee_chaque_nuit_par_beat():
     planification = settings.CELERY_BEAT_SCHEDULE["demandes-pseudonymiser"]
     assert planification["task"] == "comptes.tasks.demandes_pseudonymiser"
     assert planification["schedule"].hour == {3} and planification["schedule"].minute == {40}
+
+
+@pytest.mark.parametrize("nombre", [1, 3])
+def test_un_lot_coute_le_meme_nombre_de_requetes_quel_que_soit_son_nombre_de_demandes(
+    nombre, django_assert_num_queries
+):
+    with time_machine.travel(T0, tick=False):
+        demandes = [_refusee_avec_piece() for _ in range(nombre)]
+    # Per batch: select, attachments read then updated at once, decisions, requests marked, tokens, and the empty
+    # batch that ends the run. Left growing: redrawing each decision PDF reads its medicine's composition
+    # (demandes.pdf._medicament queries it afresh, so no prefetch can serve it).
+    with time_machine.travel(APRES_DELAI, tick=False), django_assert_num_queries(11 + nombre):
+        assert retention.demandes_pseudonymiser() == nombre
+    assert PieceJointe.objects.filter(demande__in=demandes, nom=retention.NOM_PIECE_SUPPRIMEE).count() == nombre

@@ -30,7 +30,7 @@ from . import regles, services
 from .enums import EtapeCPC, EtatAcces, StatutRapport, TypeAcces, TypePUT
 from .exceptions import ReferentielError
 from .models import PUT, AccesDerogatoire, RapportPeriodique
-from .selectors import _sans_aap, laboratoires_destinataires
+from .selectors import _sans_aap, laboratoires_destinataires, puts_publics
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +145,20 @@ def destinataires_ansm() -> list[str]:
     )
 
 
+class DestinatairesDesProduits:
+    """Who hears about a product (selectors.laboratoires_destinataires), read once per pair of laboratories during a
+    scan: its batches name the same few laboratories again and again, and each reading is two queries."""
+
+    def __init__(self) -> None:
+        self._lus: dict[tuple[int | None, int | None], list[str]] = {}
+
+    def __call__(self, specialite) -> list[str]:
+        cle = (specialite.titulaire_id, specialite.exploitant_id)
+        if cle not in self._lus:
+            self._lus[cle] = laboratoires_destinataires([specialite.titulaire, specialite.exploitant])
+        return self._lus[cle]
+
+
 def lien(nom: str, *args) -> str:
     return settings.SITE_URL.rstrip("/") + reverse(nom, args=args)
 
@@ -171,6 +185,7 @@ def engagements_aap_dus(*, aujourd_hui: datetime.date, jours: int) -> QuerySet[A
 def engagements_aap_rappeler(*, aujourd_hui: datetime.date, taille_lot: int = TAILLE_LOT) -> dict[str, int]:
     """R23: remind the laboratory 60 and 15 days before its AAP filing deadline (extensions included)."""
     envoyes = 0
+    destinataires = DestinatairesDesProduits()
     for jours in RAPPELS_ENGAGEMENT_AAP_JOURS:
         for lot in par_lots(
             engagements_aap_dus(aujourd_hui=aujourd_hui, jours=jours), champ="date_limite_depot_aap", taille=taille_lot
@@ -192,7 +207,7 @@ def engagements_aap_rappeler(*, aujourd_hui: datetime.date, taille_lot: int = TA
                     envoyes += rappel_envoyer(
                         nature=f"aap-engagement-j{jours}",
                         identifiant=f"{acces.pk}:{acces.date_limite_depot_aap.isoformat()}",
-                        destinataires=laboratoires_destinataires([specialite.titulaire, specialite.exploitant]),
+                        destinataires=destinataires(specialite),
                         sujet=sujet,
                         gabarit="engagement_aap",
                         contexte=contexte,
@@ -268,6 +283,11 @@ def rapports_dus(*, aujourd_hui: datetime.date, jours: int) -> QuerySet[RapportP
     ).select_related("acces__specialite__titulaire", "acces__specialite__exploitant")
 
 
+def _puts_periodiques() -> QuerySet[PUT]:
+    """R34: the validated PUT-SP that set a periodicity of reports (what both the scan and the creation read)."""
+    return puts_publics().filter(type_put=TypePUT.PUT_SP, periodicite_rapports_mois__isnull=False)
+
+
 def rapports_a_prolonger() -> QuerySet[RapportPeriodique]:
     """R34: the last report of a status in force, once received (or evaluated, validated), when the status's
     validated PUT-SP sets a periodicity: the next period's report is due and not created yet.
@@ -275,12 +295,7 @@ def rapports_a_prolonger() -> QuerySet[RapportPeriodique]:
     Reads every report received, whatever its date: the table holds a few reports per medicine and year, its size
     follows the number of medicines, not of requests.
     """
-    put_periodique = PUT.objects.filter(
-        acces=OuterRef("acces"),
-        type_put=TypePUT.PUT_SP,
-        est_proposition=False,
-        periodicite_rapports_mois__isnull=False,
-    )
+    put_periodique = _puts_periodiques().filter(acces=OuterRef("acces"))
     suivant = RapportPeriodique.objects.filter(acces=OuterRef("acces"), periode_fin__gt=OuterRef("periode_fin"))
     return (
         RapportPeriodique.objects.exclude(statut=StatutRapport.ATTENDU)
@@ -305,16 +320,7 @@ def _rapport_suivant_creer(precedent: RapportPeriodique) -> RapportPeriodique | 
             acces_id=precedent.acces_id, periode_fin__gt=precedent.periode_fin
         ).exists():
             return None
-        put = (
-            PUT.objects.filter(
-                acces_id=precedent.acces_id,
-                type_put=TypePUT.PUT_SP,
-                est_proposition=False,
-                periodicite_rapports_mois__isnull=False,
-            )
-            .order_by("-date_validation", "-id")
-            .first()
-        )
+        put = _puts_periodiques().filter(acces_id=precedent.acces_id).order_by("-date_validation", "-id").first()
         if put is None:
             return None
         debut = precedent.periode_fin + datetime.timedelta(days=1)
@@ -347,6 +353,7 @@ def rapports_periodiques_traiter(*, aujourd_hui: datetime.date, taille_lot: int 
         except ReferentielError as exc:
             logger.warning("Rapport suivant de %s non créé : %s", precedent.pk, exc)
     envoyes = 0
+    destinataires = DestinatairesDesProduits()
     for jours in RAPPELS_RAPPORT_JOURS:
         for lot in par_lots(
             rapports_dus(aujourd_hui=aujourd_hui, jours=jours), champ="date_echeance", taille=taille_lot
@@ -367,7 +374,7 @@ def rapports_periodiques_traiter(*, aujourd_hui: datetime.date, taille_lot: int 
                     envoyes += rappel_envoyer(
                         nature=f"rapport-j{jours}",
                         identifiant=f"{rapport.pk}:{rapport.date_echeance.isoformat()}",
-                        destinataires=laboratoires_destinataires([specialite.titulaire, specialite.exploitant]),
+                        destinataires=destinataires(specialite),
                         sujet=sujet,
                         gabarit="rapport_periodique",
                         contexte=contexte,

@@ -10,13 +10,14 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
-from django.utils.html import escape, format_html
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from . import exports, selectors
 from .enums import TYPES_HISTORIQUES, AireTherapeutique, EtatAcces, TypeAcces
 from .filters import TRIS, SpecialiteFilterSet, filtres_du_referentiel, page_du_referentiel
+from .models import AccesDerogatoire
 
 PAR_PAGE = 20
 
@@ -93,14 +94,7 @@ def _options_html(choix: tuple[tuple[object, str], ...]) -> str:
     return "".join(f'<option value="{escape(valeur)}">{escape(libelle)}</option>' for valeur, libelle in choix)
 
 
-# The DSFR badge colour of each type of access on the list (other types: the neutral one).
-_CLASSE_BADGE = {
-    TypeAcces.AAC: "fr-badge--blue-ecume",
-    TypeAcces.AAP: "fr-badge--green-menthe",
-    TypeAcces.CPC: "fr-badge--purple-glycine",
-}
 _LIBELLE_AIRE = dict(AireTherapeutique.choices)
-_LIBELLE_ETAT = {valeur: libelle.lower() for valeur, libelle in EtatAcces.choices}
 
 
 def _ligne_affichee(ligne: dict, url_fiche: str, fuseau) -> dict:
@@ -121,14 +115,13 @@ def _ligne_affichee(ligne: dict, url_fiche: str, fuseau) -> dict:
 
 @functools.lru_cache(maxsize=64)
 def _badge(type_acces: str, etat: str) -> str:
-    """A status's badge on the list, as an <li>: built once for each of the few combinations of type and state."""
-    return format_html(
-        '<li><p class="fr-badge fr-badge--sm fr-badge--no-icon {}">{}{} · {}</p></li>',
-        _CLASSE_BADGE.get(type_acces, "fr-badge--beige-gris-galet"),
-        type_acces,
-        " (historique)" if type_acces in TYPES_HISTORIQUES else "",
-        _LIBELLE_ETAT.get(etat, etat),
+    """A status's badge on the list, as an <li>: the fiche's and the back-office's badge (_badge_acces.html), rendered
+    once for each of the few combinations of type and state."""
+    badge = render_to_string(
+        "referentiel/_badge_acces.html",
+        {"a": AccesDerogatoire(type_acces=type_acces, etat=etat), "types_historiques": TYPES_HISTORIQUES},
     )
+    return f"<li>{badge.strip()}</li>"  # escaped by the template engine
 
 
 # The fiche's URL is reversed once per page with this in place of the slug, then each row replaces it.

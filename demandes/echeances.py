@@ -183,16 +183,24 @@ def complements_relancer(*, aujourd_hui: datetime.date, taille_lot: int = TAILLE
     for lot in communs.par_lots(
         complements_a_mi_delai(aujourd_hui=aujourd_hui), champ="date_limite", taille=taille_lot
     ):
+        # Who hears about it at the laboratory or the PUI, read once per laboratory or PUI and batch.
+        memo: dict[tuple, list[str]] = {}
         with transaction.atomic():
             for complement in lot:
                 if mi_delai(complement) > aujourd_hui:
                     continue
                 demande = complement.demande
                 if complement.destinataire == DestinataireComplement.LABORATOIRE:
-                    destinataires = selectors.destinataires_laboratoire(complement.laboratoire)
+                    cle = ("laboratoire", complement.laboratoire_id)
+                    if cle not in memo:
+                        memo[cle] = selectors.destinataires_laboratoire(complement.laboratoire)
+                    destinataires = memo[cle]
                     lien = notifications.lien_laboratoire(complement)
                 else:
-                    destinataires = [*selectors.destinataires_pui(demande), demande.prescripteur.email]
+                    cle = ("pui", demande.pui_id, demande.pharmacien_id)
+                    if cle not in memo:
+                        memo[cle] = selectors.destinataires_pui(demande)
+                    destinataires = [*memo[cle], demande.prescripteur.email]
                     lien = _lien_demande(demande)
                 contexte = {
                     "complement": complement,

@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from comptes.enums import Territoire
+from comptes.enums import Role, Territoire
 
 from .enums import (
     STATUTS_DECIDES,
@@ -20,6 +20,7 @@ from .enums import (
     CanalAcces,
     DestinataireComplement,
     MotifRefus,
+    PieceLaboratoire,
     SensDecision,
     Sexe,
     Situation,
@@ -29,6 +30,7 @@ from .enums import (
     UniteAge,
     Urgence,
 )
+from .workflow import est_permise
 
 # R43: initials only, e.g. "JD", "J.D.", "J.-D.", "J.-D.M." (2 to 5 letters, dots and hyphens allowed).
 REGEX_INITIALES = r"^[A-Z]\.?(-?[A-Z]\.?){1,4}$"
@@ -347,6 +349,19 @@ class Complement(models.Model):
     @property
     def en_attente(self) -> bool:
         return self.repondu_le is None
+
+    @property
+    def attend_reponse_laboratoire(self) -> bool:
+        """R16: unanswered, on a request the laboratory may still answer (the workflow table's
+        `repondre_laboratoire`, which its service checks too). Reads `demande.statut`: select it with the row."""
+        return self.en_attente and est_permise(
+            "repondre_laboratoire", statut=self.demande.statut, role=Role.LABORATOIRE
+        )
+
+    @property
+    def pieces_demandees_libelles(self) -> list[str]:
+        """The pieces asked of the laboratory (R16), as the évaluateur ticked them, in French."""
+        return [PieceLaboratoire(p).label for p in self.pieces_demandees if p in PieceLaboratoire.values]
 
 
 def _decision_upload_to(instance, filename: str) -> str:

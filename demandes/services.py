@@ -157,12 +157,9 @@ def _verrouiller(demande: DemandeAAC, nom: str, par, version: int | None) -> Dem
         .get(pk=demande.pk)
     )
     t = workflow.transition(nom)
-    role = workflow.role_de(par)
     if par is not None and not selectors.est_partie(par, d):
         raise TransitionInterdite("Vous n'êtes pas partie à cette demande.")
-    if role not in t.roles:
-        qui = ", ".join(sorted(Role(r).label if r in Role.values else "automatique" for r in t.roles))
-        raise TransitionInterdite(f"L'action « {t.libelle} » est réservée à : {qui}.")
+    workflow.role_verifier(par, nom)
     if version is not None and int(version) != d.version:
         raise ConflitEtat(MESSAGE_CONFLIT)
     if d.statut not in t.depuis:

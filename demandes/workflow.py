@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from comptes.enums import Role
 
 from .enums import StatutDemande as S
+from .exceptions import TransitionInterdite
 
 SYSTEME = "systeme"  # scheduled or automatic steps (R15 immediate grant, R17 end of treatment)
 
@@ -159,6 +160,17 @@ def transition(nom: str) -> Transition:
 def role_de(utilisateur) -> str:
     """The workflow role of an actor: a user's role, or SYSTEME for scheduled and automatic steps."""
     return SYSTEME if utilisateur is None else utilisateur.role
+
+
+def role_verifier(utilisateur, *noms: str) -> None:
+    """The actor's role takes at least one of these transitions (the table), else TransitionInterdite naming the
+    roles that do. The services check it under the row lock; the API and the pages check it first, before reading
+    any input, so that a role excluded from an action gets the same 403 whatever it posts."""
+    roles = set().union(*(PAR_NOM[nom].roles for nom in noms))
+    if role_de(utilisateur) in roles:
+        return
+    qui = ", ".join(sorted(Role(r).label if r in Role.values else "automatique" for r in roles))
+    raise TransitionInterdite(f"L'action « {PAR_NOM[noms[0]].libelle} » est réservée à : {qui}.")
 
 
 def est_permise(nom: str, *, statut: str, role: str) -> bool:

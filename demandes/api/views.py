@@ -17,11 +17,9 @@ from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from comptes.enums import Role
-
 from .. import selectors, services, workflow
 from ..enums import CanalAcces
-from ..exceptions import DemandeError, TransitionInterdite
+from ..exceptions import DemandeError
 from ..filters import DemandeFilter
 from . import serializers as s
 from .permissions import PartieALaDemande
@@ -116,11 +114,8 @@ class DemandeViewSet(
         party whose role takes none of these `transitions` (workflow table) a 403, whatever the body says."""
         demande = get_object_or_404(selectors.demandes_visibles_par(self.request.user), reference=reference)
         self.check_object_permissions(self.request, demande)
-        roles = set().union(*(workflow.transition(nom).roles for nom in transitions))
-        if transitions and workflow.role_de(self.request.user) not in roles:
-            t = workflow.transition(transitions[0])
-            qui = ", ".join(sorted(Role(r).label for r in roles if r in Role.values))
-            raise TransitionInterdite(f"L'action « {t.libelle} » est réservée à : {qui}.")
+        if transitions:
+            workflow.role_verifier(self.request.user, *transitions)
         return demande
 
     def _sortie(self, reference, code=status.HTTP_200_OK):

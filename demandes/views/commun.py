@@ -23,7 +23,7 @@ from comptes.enums import Role
 
 from .. import forms, selectors, services, workflow
 from ..enums import BADGE_STATUT, CanalAcces, StatutDemande
-from ..exceptions import DemandeError
+from ..exceptions import DemandeError, TransitionInterdite
 from ..filters import DemandeFilter
 
 PAR_PAGE = 20
@@ -220,11 +220,7 @@ def _executer(nom: str, demande, par, donnees: dict) -> tuple[str, object]:
             demande=demande,
             par=par,
             version=version,
-            duree_jours=donnees["duree_jours"],
-            laboratoire=donnees["laboratoire"],
-            reserve_hospitalier=donnees["reserve_hospitalier"] == "oui",
-            restriction_prescripteurs=donnees["restriction_prescripteurs"],
-            commentaire=donnees["commentaire"],
+            **champs_octroi(donnees),
         )
         return f"AAC octroyée : n° {decision.numero_aac}.", demande
     elif nom == "refuser":
@@ -265,11 +261,7 @@ def _executer(nom: str, demande, par, donnees: dict) -> tuple[str, object]:
             par=par,
             version=version,
             reponse=donnees["reponse"],
-            duree_jours=donnees["duree_jours"],
-            laboratoire=donnees["laboratoire"],
-            reserve_hospitalier=donnees["reserve_hospitalier"] == "oui",
-            restriction_prescripteurs=donnees["restriction_prescripteurs"],
-            commentaire=donnees["commentaire"],
+            **champs_octroi(donnees),
         )
         return f"Recours accueilli : la décision est réformée, AAC n° {decision.numero_aac} octroyée.", demande
     elif nom == "rejeter_recours":
@@ -292,11 +284,25 @@ def erreurs_sur_formulaire(form, exc: DemandeError) -> None:
             form.add_error(e.champ, e.texte)
 
 
+def champs_octroi(donnees: dict) -> dict:
+    """The grant form's answers as the services take them: the grant, the grant on appeal and their preview."""
+    return {
+        "duree_jours": donnees["duree_jours"],
+        "laboratoire": donnees["laboratoire"],
+        "reserve_hospitalier": donnees["reserve_hospitalier"] == "oui",
+        "restriction_prescripteurs": donnees["restriction_prescripteurs"],
+        "commentaire": donnees["commentaire"],
+    }
+
+
 def refuser_si_role_exclu(utilisateur, action: str) -> None:
     """A party whose role never takes this action (the workflow table) gets a 403 before its input is read: the
     same answer whatever it posts, as the API gives."""
-    if workflow.role_de(utilisateur) not in workflow.transition(action).roles:
-        raise PermissionDenied(f"L'action « {workflow.transition(action).libelle} » n'est pas ouverte à votre rôle.")
+    try:
+        workflow.role_verifier(utilisateur, action)
+    except TransitionInterdite as exc:
+        libelle = workflow.transition(action).libelle
+        raise PermissionDenied(f"L'action « {libelle} » n'est pas ouverte à votre rôle.") from exc
 
 
 def traiter_action(request, reference: str, action: str, *, route: str, page):

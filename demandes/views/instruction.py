@@ -18,11 +18,12 @@ from django.views.decorators.http import require_GET, require_POST
 from comptes.enums import Role
 
 from .. import selectors, services
-from ..enums import BADGE_STATUT, CanalAcces, PieceLaboratoire
+from ..enums import BADGE_STATUT, CanalAcces
 from ..exceptions import DemandeError
 from ..filters import FileInstructionFilter
 from .commun import (
     FORMULAIRES,
+    champs_octroi,
     contexte_detail,
     erreurs_sur_formulaire,
     paginer,
@@ -96,7 +97,6 @@ def _page_instruction(request, reference, *, lie=None, erreur=None, statut=200):
             "assignation": assignation,
             "criteres": selectors.criteres_cote_a_cote(demande),
             "historique": selectors.historique_medicament(demande),
-            "pieces_laboratoire": dict(PieceLaboratoire.choices),
             "recours_en_attente": selectors.recours_en_attente(demande),
             "statut_recours": getattr(decision, "recours", None) if decision else None,
         }
@@ -163,13 +163,7 @@ def apercu(request, reference, action):
                 "commentaire": donnees["commentaire"],
             }
         else:
-            champs = {
-                "duree_jours": donnees["duree_jours"],
-                "laboratoire": donnees["laboratoire"],
-                "reserve_hospitalier": donnees["reserve_hospitalier"] == "oui",
-                "restriction_prescripteurs": donnees["restriction_prescripteurs"],
-                "commentaire": donnees["commentaire"],
-            }
+            champs = champs_octroi(donnees)
         try:
             contenu = services.decision_apercu_pdf(demande=demande, par=request.user, action=action, **champs)
         except DemandeError as exc:

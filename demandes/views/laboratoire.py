@@ -16,7 +16,6 @@ from django.views.decorators.http import require_GET
 from referentiel.gestion.outils import laboratoire_requis
 
 from .. import forms, selectors, services
-from ..enums import STATUTS_INSTRUCTION, PieceLaboratoire
 from ..exceptions import DemandeError
 from .commun import erreurs_sur_formulaire, paginer
 
@@ -40,9 +39,7 @@ def informations(request):
         "laboratoire": request.user.laboratoire,
         "page_obj": page,
         "toutes": toutes,
-        "pieces": dict(PieceLaboratoire.choices),
         "aujourd_hui": timezone.localdate(),
-        "en_instruction": sorted(STATUTS_INSTRUCTION),
     }
     return render(request, "laboratoire/informations.html", contexte)
 
@@ -53,7 +50,7 @@ def information(request, pk: int):
     complement = selectors.information_du_laboratoire(request.user.laboratoire, pk)
     if complement is None:
         raise Http404("Cette demande d'information n'existe pas ou ne concerne pas votre laboratoire.")
-    ouverte = complement.en_attente and complement.demande.statut in STATUTS_INSTRUCTION
+    ouverte = complement.attend_reponse_laboratoire
     form = forms.ReponseLaboratoireForm(request.POST or None, request.FILES or None) if ouverte else None
     statut = 200
     if request.method == "POST":
@@ -85,7 +82,6 @@ def information(request, pk: int):
             {"url": reverse("laboratoire:informations"), "title": "Demandes d'information de l'ANSM"}, courant=titre
         ),
         "complement": complement,
-        "pieces": [PieceLaboratoire(p).label for p in complement.pieces_demandees if p in PieceLaboratoire.values],
         "form": form,
         "ouverte": ouverte,
         "aujourd_hui": timezone.localdate(),

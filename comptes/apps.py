@@ -5,13 +5,12 @@ from django.db.models.signals import post_migrate
 
 
 def _apres_migration(sender, using="default", **kwargs) -> None:
-    """Every migrate leaves the audit triggers and the retention index in place (idempotent, see the modules)."""
+    """Every migrate leaves the audit triggers in place (idempotent, see comptes.audit)."""
     if connections[using].vendor != "postgresql":
         return
-    from . import audit, retention
+    from . import audit
 
     audit.installer(using=using)
-    retention.installer_index(using=using)
 
 
 class ComptesConfig(AppConfig):
@@ -21,8 +20,7 @@ class ComptesConfig(AppConfig):
     def ready(self) -> None:
         # The accounts app also carries the project's operations concerns (issue 7): its system checks, the
         # request id that follows a request into the Celery tasks it enqueues, and the audit trail's triggers
-        # (installed after every migrate, with the retention index) and execute wrapper (on every connection), see
-        # comptes.audit and comptes.retention.
+        # (installed after every migrate) and execute wrapper (on every connection), see comptes.audit.
         from config import checks  # noqa: F401 - registers the checks
         from config.logging import connecter_celery
 

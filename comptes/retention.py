@@ -29,7 +29,7 @@ import secrets
 from io import BytesIO
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from reportlab.lib.pagesizes import A4
@@ -39,43 +39,17 @@ from .models import PseudonymisationDemande
 
 logger = logging.getLogger(__name__)
 
-NOM_INDEX = "retention_demande_a_pseudonymiser"
 NOM_PIECE_SUPPRIMEE = "piece-supprimee-conservation.pdf"
-
-
-def statuts_clos() -> tuple[str, ...]:
-    from demandes.enums import StatutDemande
-
-    return (StatutDemande.REFUSEE, StatutDemande.EXPIREE, StatutDemande.ANNULEE)
-
-
-def installer_index(*, using: str = "default") -> bool:
-    """Create, if missing, the partial index of the requests still to pseudonymise (run after every migrate).
-
-    It lives on the requests' table but serves only this task, hence created here; its predicate is the
-    selection's, so pseudonymised rows leave it.
-    """
-    from demandes.models import DemandeAAC
-
-    connexion = connections[using]
-    table = DemandeAAC._meta.db_table
-    with connexion.cursor() as curseur:
-        if table not in connexion.introspection.table_names(curseur):
-            return False
-        etats = ", ".join(f"'{etat}'" for etat in statuts_clos())  # enum values, not input
-        curseur.execute(
-            f"CREATE INDEX IF NOT EXISTS {NOM_INDEX} ON {connexion.ops.quote_name(table)} (modifiee_le, id) "
-            f"WHERE statut IN ({etats}) AND patient_initiales <> ''"
-        )
-    return True
 
 
 def demandes_a_pseudonymiser(*, seuil: datetime.datetime) -> QuerySet:
     """Closed requests whose last activity is older than `seuil` and that still hold the patient's initials."""
+    from demandes.enums import STATUTS_CLOS
     from demandes.models import DemandeAAC
 
+    # Read through the model's partial index of the requests still to pseudonymise (demandes.models).
     return (
-        DemandeAAC.objects.filter(statut__in=statuts_clos(), modifiee_le__lt=seuil)
+        DemandeAAC.objects.filter(statut__in=STATUTS_CLOS, modifiee_le__lt=seuil)
         .exclude(patient_initiales="")
         .order_by("modifiee_le", "id")
     )
@@ -112,7 +86,7 @@ def _ecraser(fichier, contenu: bytes) -> None:
 
 def _pseudonymiser_fichiers(demandes: list, jetons: dict[int, str], *, aujourd_hui: datetime.date) -> None:
     from demandes.models import Decision, PieceJointe
-    from demandes.pdf import decision_pdf
+    from demandes.pdf import compositions_precharger, decision_pdf
 
     par_id = {d.pk: d for d in demandes}
     pieces = list(PieceJointe.objects.filter(demande_id__in=par_id).exclude(nom=NOM_PIECE_SUPPRIMEE))
@@ -127,8 +101,10 @@ def _pseudonymiser_fichiers(demandes: list, jetons: dict[int, str], *, aujourd_h
     # One UPDATE for the batch's attachments, however many they are.
     PieceJointe.objects.bulk_update(pieces, ["nom", "type_mime", "taille", "empreinte"])
 
-    decisions = Decision.objects.filter(demande_id__in=par_id).exclude(fichier="")
-    for decision in decisions.select_related("laboratoire"):
+    decisions = list(Decision.objects.filter(demande_id__in=par_id).exclude(fichier="").select_related("laboratoire"))
+    # The medicines of the decisions redrawn below, read at once rather than once per PDF.
+    compositions_precharger([par_id[d.demande_id].specialite for d in decisions])
+    for decision in decisions:
         demande = par_id[decision.demande_id]
         decision.demande = demande
         # Drawn again from the same rows, the token standing where the initials were (nothing is saved here).

@@ -21,6 +21,8 @@ STATUTS_INSTRUCTION = frozenset(
     {StatutDemande.EN_EVALUATION, StatutDemande.COMPLEMENT_DEMANDE, StatutDemande.COMPLEMENT_FOURNI}
 )
 STATUTS_DECIDES = frozenset({StatutDemande.OCTROYEE, StatutDemande.REFUSEE, StatutDemande.EXPIREE})
+# Closed without a treatment in progress: what the retention period (comptes.retention) pseudonymises.
+STATUTS_CLOS = (StatutDemande.REFUSEE, StatutDemande.EXPIREE, StatutDemande.ANNULEE)
 # What the PUI has to act on now (the "à traiter" tab of its inbox).
 STATUTS_A_TRAITER_PUI = frozenset({StatutDemande.TRANSMISE_PHARMACIEN, StatutDemande.COMPLEMENT_DEMANDE})
 

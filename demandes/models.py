@@ -15,6 +15,7 @@ from django.utils import timezone
 from comptes.enums import Role, Territoire
 
 from .enums import (
+    STATUTS_CLOS,
     STATUTS_DECIDES,
     STATUTS_INSTRUCTION,
     CanalAcces,
@@ -35,6 +36,7 @@ from .workflow import est_permise
 # R43: initials only, e.g. "JD", "J.D.", "J.-D.", "J.-D.M." (2 to 5 letters, dots and hyphens allowed).
 REGEX_INITIALES = r"^[A-Z]\.?(-?[A-Z]\.?){1,4}$"
 DUREE_MAX_JOURS = 365  # R17, R20: one year at most
+INDEX_A_PSEUDONYMISER = "demande_a_pseudonymiser"
 
 
 class DemandeAAC(models.Model):
@@ -174,6 +176,13 @@ class DemandeAAC(models.Model):
             # Statistics (demandes.statistiques): requests submitted, and decided, within a period.
             models.Index(fields=["soumise_le"], name="demande_soumise_le", condition=Q(soumise_le__isnull=False)),
             models.Index(fields=["decidee_le"], name="demande_decidee_le", condition=Q(decidee_le__isnull=False)),
+            # Retention (comptes.retention): the closed requests still holding the patient's initials, oldest activity
+            # first; a pseudonymised row leaves the index.
+            models.Index(
+                fields=["modifiee_le", "id"],
+                name=INDEX_A_PSEUDONYMISER,
+                condition=Q(statut__in=STATUTS_CLOS) & ~Q(patient_initiales=""),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

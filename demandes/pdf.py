@@ -9,12 +9,15 @@ its unique number. A refusal gives its reason. Both give the appeal routes and d
 from io import BytesIO
 from xml.sax.saxutils import escape
 
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from referentiel.models import Composition
 
 from .models import Decision
 
@@ -56,10 +59,20 @@ def _tableau(lignes: list[tuple[str, str]], styles) -> Table:
     return table
 
 
+def compositions_precharger(specialites) -> None:
+    """Read the composition (with its substances) of these spécialités in one query, for the decisions drawn from
+    them; a spécialité already loaded is not read again (decision_pdf calls it for its own)."""
+    prefetch_related_objects(
+        [s for s in specialites if s is not None],
+        Prefetch("compositions", queryset=Composition.objects.select_related("substance")),
+    )
+
+
 def _medicament(demande) -> list[tuple[str, str]]:
     if demande.specialite_id:
         specialite = demande.specialite
-        compositions = list(specialite.compositions.select_related("substance"))
+        compositions_precharger([specialite])
+        compositions = list(specialite.compositions.all())
         dci = ", ".join(c.substance.dci for c in compositions)
         dosage = ", ".join(f"{c.substance.dci} {c.dosage}".strip() for c in compositions if c.dosage)
         return [

@@ -21,7 +21,7 @@ from comptes.models import JournalAudit, PseudonymisationDemande
 from comptes.tasks import demandes_pseudonymiser
 from demandes import services
 from demandes.enums import StatutDemande
-from demandes.models import DemandeAAC, PieceJointe
+from demandes.models import INDEX_A_PSEUDONYMISER, DemandeAAC, PieceJointe
 from tests.factories import DemandeFactory, UtilisateurFactory
 
 pytestmark = pytest.mark.django_db
@@ -223,7 +223,7 @@ def test_la_selection_lit_l_index_partiel_des_demandes_a_pseudonymiser():
         sql, parametres = requete.query.sql_with_params()
         curseur.execute(f"EXPLAIN {sql}", parametres)
         plan = "\n".join(ligne[0] for ligne in curseur.fetchall())
-    assert retention.NOM_INDEX in plan, plan
+    assert INDEX_A_PSEUDONYMISER in plan, plan
 
 
 def test_la_pseudonymisation_est_au_journal_d_audit_sans_les_initiales():
@@ -250,9 +250,8 @@ def test_un_lot_coute_le_meme_nombre_de_requetes_quel_que_soit_son_nombre_de_dem
 ):
     with time_machine.travel(T0, tick=False):
         demandes = [_refusee_avec_piece() for _ in range(nombre)]
-    # Per batch: select, attachments read then updated at once, decisions, requests marked, tokens, and the empty
-    # batch that ends the run. Left growing: redrawing each decision PDF reads its medicine's composition
-    # (demandes.pdf._medicament queries it afresh, so no prefetch can serve it).
-    with time_machine.travel(APRES_DELAI, tick=False), django_assert_num_queries(11 + nombre):
+    # Per batch: select, attachments read then updated at once, decisions and the compositions of their medicines,
+    # requests marked, tokens, and the empty batch that ends the run.
+    with time_machine.travel(APRES_DELAI, tick=False), django_assert_num_queries(12):
         assert retention.demandes_pseudonymiser() == nombre
     assert PieceJointe.objects.filter(demande__in=demandes, nom=retention.NOM_PIECE_SUPPRIMEE).count() == nombre

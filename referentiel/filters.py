@@ -176,9 +176,17 @@ def filtres_du_referentiel(donnees) -> SpecialiteFilterSet:
     return filtres
 
 
-def page_du_referentiel(filtres: SpecialiteFilterSet, *, numero: int, par_page: int, version=None, strict=False):
-    """(FilterSet, page of selectors.specialites_lignes) for the query of filtres_du_referentiel, in ONE query in the
-    usual case.
+def page_du_referentiel(
+    filtres: SpecialiteFilterSet,
+    *,
+    numero: int,
+    par_page: int,
+    version=None,
+    strict=False,
+    lignes=selectors.specialites_lignes,
+):
+    """(FilterSet, page of lignes(queryset): selectors.specialites_lignes, or the list page's lighter
+    specialites_lignes_page) for the query of filtres_du_referentiel, in ONE query in the usual case.
 
     R3's order stays: the exact full-text search, and the approximate one only when the exact one matches nothing
     in the whole référentiel. But instead of asking that first (one more query on every search), the exact page is
@@ -189,7 +197,7 @@ def page_du_referentiel(filtres: SpecialiteFilterSet, *, numero: int, par_page: 
 
     def lire(filtres):
         return selectors.paginer(
-            selectors.specialites_lignes(filtres.qs),
+            lignes(filtres.qs),
             numero=numero,
             par_page=par_page,
             version=version,

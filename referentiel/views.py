@@ -98,15 +98,15 @@ _LIBELLE_AIRE = dict(AireTherapeutique.choices)
 
 
 def _ligne_affichee(ligne: dict, url_fiche: str, fuseau) -> dict:
-    """A row of selectors.specialites_lignes as the list page shows it, every text ready: the results loop then only
-    prints values (no include, filter, URL reversing or inner loop per row)."""
+    """A row of selectors.specialites_lignes_page as the list page shows it, every text ready: the results loop then
+    only prints values (no include, filter, URL reversing or inner loop per row)."""
     return {
         "url": url_fiche.replace(_JETON, ligne["slug"]),
         "nom": ligne["nom"],
-        "dci": ", ".join(c["dci"] for c in ligne["composition"]),
+        "dci": ", ".join(ligne["dcis"]),
         "aire": _LIBELLE_AIRE.get(ligne["aire_therapeutique"], ""),
         # The badges' <li>s, each safe (_badge): a template loop in each row cost as much as the rest of the row.
-        "badges": mark_safe("".join(_badge(a["type_acces"], a["etat"]) for a in ligne["acces_publics"])),  # noqa: S308
+        "badges": mark_safe("".join(_badge(*badge.split(selectors.SEPARATEUR_BADGE)) for badge in ligne["badges"])),  # noqa: S308
         "mitm": ligne["mitm"],
         "titulaire": ligne["titulaire_nom"] or "—",
         "mis_a_jour_le": f"{ligne['mis_a_jour_le'].astimezone(fuseau):%d/%m/%Y}",
@@ -204,7 +204,10 @@ def liste(request):
 def _contenu_liste(request, partiel: bool) -> str:
     """The list's content (filters, results, pagination), or only its results region for htmx."""
     filtres, page = page_du_referentiel(
-        filtres_du_referentiel(request.GET), numero=_numero_page(request.GET.get("page")), par_page=PAR_PAGE
+        filtres_du_referentiel(request.GET),
+        numero=_numero_page(request.GET.get("page")),
+        par_page=PAR_PAGE,
+        lignes=selectors.specialites_lignes_page,
     )
     laboratoires = selectors.laboratoires_references()
     url_fiche = reverse("referentiel:fiche", args=[_JETON])

@@ -44,39 +44,71 @@ class ChampOuiNon(forms.NullBooleanField):
         pass
 
 
-class FiltreOuiNon(django_filters.BooleanFilter):
+class _CopieLegere:
+    """A filter that a FilterSet copies cheaply. django-filter deep-copies every filter of the class for each
+    FilterSet (so on every list page and API list), with their choices, querysets and help texts: most of the cost of
+    a FilterSet. A filter is configuration that a FilterSet only reads, save `model` and `parent`, which it sets on
+    its own copy: a shallow copy is enough, its `method` bound to the copy and not to the class's filter."""
+
+    def __deepcopy__(self, memo):
+        copie = copy.copy(self)
+        memo[id(self)] = copie
+        if self.method is not None:
+            copie.method = self.method  # a FilterMethod of the copy (it looks the method up on the copy's parent)
+        return copie
+
+
+class FiltreTexte(_CopieLegere, django_filters.CharFilter):
+    pass
+
+
+class FiltreChoixMultiples(_CopieLegere, django_filters.MultipleChoiceFilter):
+    pass
+
+
+class FiltreChoix(_CopieLegere, django_filters.ChoiceFilter):
+    pass
+
+
+class FiltreModele(_CopieLegere, django_filters.ModelChoiceFilter):
+    pass
+
+
+class FiltreDate(_CopieLegere, django_filters.DateFilter):
+    pass
+
+
+class FiltreOuiNon(_CopieLegere, django_filters.BooleanFilter):
     field_class = ChampOuiNon
 
 
 class SpecialiteFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(
+    q = FiltreTexte(
         label="Rechercher un médicament",
         method="filtrer_recherche",
         max_length=200,
         help_text="Nom, DCI, indication ou laboratoire ; accents et pluriels indifférents.",
     )
-    type_acces = django_filters.MultipleChoiceFilter(
-        label="Type d'accès", choices=TypeAcces.choices, method="filtrer_rien"
-    )
-    etat = django_filters.MultipleChoiceFilter(label="État", choices=EtatAcces.choices, method="filtrer_rien")
-    aire_therapeutique = django_filters.ChoiceFilter(label="Aire thérapeutique", choices=AireTherapeutique.choices)
+    type_acces = FiltreChoixMultiples(label="Type d'accès", choices=TypeAcces.choices, method="filtrer_rien")
+    etat = FiltreChoixMultiples(label="État", choices=EtatAcces.choices, method="filtrer_rien")
+    aire_therapeutique = FiltreChoix(label="Aire thérapeutique", choices=AireTherapeutique.choices)
     laboratoire = extend_schema_field(OpenApiTypes.INT)(
-        django_filters.ModelChoiceFilter(
+        FiltreModele(
             label="Laboratoire",
             queryset=Laboratoire.objects.all(),
             method="filtrer_laboratoire",
             help_text="Identifiant du laboratoire, titulaire ou exploitant.",
         )
     )
-    substance = django_filters.CharFilter(
+    substance = FiltreTexte(
         label="Substance (DCI)", method="filtrer_substance", max_length=100, help_text="Par exemple : ibrutinib."
     )
     mitm = FiltreOuiNon(label="Médicament d'intérêt thérapeutique majeur (MITM)")
     recueil_nominatif = FiltreOuiNon(label="Avec un PUT à recueil nominatif de données", method="filtrer_recueil")
-    mis_a_jour_depuis = django_filters.DateFilter(
+    mis_a_jour_depuis = FiltreDate(
         label="Mis à jour depuis le", method="filtrer_mis_a_jour", help_text="Format : AAAA-MM-JJ."
     )
-    tri = django_filters.ChoiceFilter(
+    tri = FiltreChoix(
         label="Trier par",
         choices=TRIS,
         method="filtrer_rien",
@@ -164,7 +196,31 @@ def _classe_formulaire(classe: type[django_filters.FilterSet]) -> type[forms.For
     for filtre in filtres.values():
         filtre.model = classe._meta.model
     champs = {nom: filtre.field for nom, filtre in filtres.items()}
-    return type(f"{classe.__name__}Form", (classe._meta.form,), champs)
+    formulaire = type(f"{classe.__name__}Form", (classe._meta.form,), champs)
+    formulaire.base_fields = _ChampsCopieLegere(formulaire.base_fields)
+    return formulaire
+
+
+def _copie_champ(champ: forms.Field) -> forms.Field:
+    """What Form.__init__'s deepcopy of a field does (its own widget, error messages and validators; a new queryset
+    for a ModelChoiceField), except that the choices of a ChoiceField are shared: they are constants here, that
+    nothing changes in place (assigning field.choices replaces them)."""
+    copie = copy.copy(champ)
+    copie.widget = copy.copy(champ.widget)
+    copie.widget.attrs = champ.widget.attrs.copy()
+    copie.error_messages = champ.error_messages.copy()
+    copie.validators = champ.validators[:]
+    if isinstance(champ, forms.ModelChoiceField) and champ.queryset is not None:
+        copie.queryset = champ.queryset.all()
+    return copie
+
+
+class _ChampsCopieLegere(dict):
+    """The base_fields of the FilterSets' forms: each form gets its own copy of every field (_copie_champ), built
+    several times faster than by deepcopy, which copies every choice of every list."""
+
+    def __deepcopy__(self, memo):
+        return {nom: _copie_champ(champ) for nom, champ in self.items()}
 
 
 def filtres_du_referentiel(donnees) -> SpecialiteFilterSet:

@@ -49,6 +49,8 @@ from .enums import (
     TypeAcces,
 )
 from .models import (
+    ACCES_PRIVE,
+    ETAPES_CPC_NON_PUBLIQUES,
     PUT,
     AccesDerogatoire,
     Composition,
@@ -103,7 +105,7 @@ def _acces_prive(prefixe: str = "") -> Q:
     return Q(
         **{
             f"{prefixe}type_acces": _TYPE_NON_PUBLIC_POSSIBLE,
-            f"{prefixe}etape_cpc__in": [EtapeCPC.BROUILLON, EtapeCPC.TRANSMIS_TITULAIRE],
+            f"{prefixe}etape_cpc__in": ETAPES_CPC_NON_PUBLIQUES,
         }
     )
 
@@ -1152,7 +1154,7 @@ def tableau_de_bord_referentiel(*, aujourd_hui: datetime.date) -> dict[str, int]
             cpc_a_echeance=Count("id", filter=_cpc_a_echeance(aujourd_hui)),
             cpc_en_projet=Count(
                 "id",
-                filter=Q(type_acces=TypeAcces.CPC, etape_cpc__in=[EtapeCPC.BROUILLON, EtapeCPC.TRANSMIS_TITULAIRE]),
+                filter=ACCES_PRIVE,
             ),
         )
     )

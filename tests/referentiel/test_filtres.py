@@ -214,3 +214,22 @@ def test_r1_le_filterset_applique_toujours_la_condition_de_statut_meme_sans_donn
     assert [s.nom for s in SpecialiteFilterSet({"etat": "XYZ"}, queryset=Specialite.objects.all()).qs] == [
         "AVEC STATUT"
     ]
+
+
+def test_r3_deux_filtersets_ne_partagent_ni_filtres_ni_champs():
+    """The filters and form fields are copied cheaply for each FilterSet (filters._CopieLegere, _copie_champ): each
+    FilterSet still filters with its own data, through its own methods, and its form's fields are its own."""
+    AccesFactory(specialite=SpecialiteFactory(nom="IMBRUVICA", dci="ibrutinib"))
+    AccesFactory(specialite=SpecialiteFactory(nom="KEYTRUDA", dci="pembrolizumab"))
+    indexer_specialites()
+    premier, second = SpecialiteFilterSet({"q": "ibrutinib"}), SpecialiteFilterSet({"q": "pembrolizumab"})
+    assert premier.is_valid() and second.is_valid()
+    assert premier.filters["q"] is not second.filters["q"]
+    assert premier.filters["q"].parent is premier and second.filters["q"].parent is second
+    assert [s.nom for s in second.qs] == ["KEYTRUDA"] and [s.nom for s in premier.qs] == ["IMBRUVICA"]
+    premier.form.fields["q"].widget.attrs["data-essai"] = "1"
+    premier.form.fields["laboratoire"].error_messages["invalid_choice"] = "autre"
+    assert "data-essai" not in second.form.fields["q"].widget.attrs
+    assert second.form.fields["laboratoire"].error_messages["invalid_choice"] != "autre"
+    assert premier.form.fields["laboratoire"].queryset is not second.form.fields["laboratoire"].queryset
+    assert "data-essai" not in SpecialiteFilterSet({}).form.fields["q"].widget.attrs

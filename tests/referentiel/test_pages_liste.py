@@ -126,3 +126,15 @@ def test_sans_recherche_le_total_est_compte_a_part_et_une_page_geante_montre_la_
     assert reponse.status_code == 200
     assert noms_affiches(reponse)[0] == "SPECIALITE 040"
     assert client.get("/api/v1/specialites/", {"page": str(10**18)}, HTTP_ACCEPT="application/json").status_code == 404
+
+
+def test_r1_les_lignes_construites_en_python_echappent_chaque_texte(client):
+    """The rows of the list are built by views._ligne_html, outside the template engine: a name, a DCI or a
+    laboratory holding markup is shown as text, never interpreted."""
+    sp = SpecialiteFactory(nom="<script>alert(1)</script> & co", dci="<b>dci</b>", titulaire__nom='Labo "<i>"')
+    AccesFactory(specialite=sp)
+    html = client.get("/referentiel/").content.decode()
+    assert "<script>alert(1)</script>" not in html and "<b>dci</b>" not in html and "<i>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in html
+    assert "&lt;b&gt;dci&lt;/b&gt;" in html
+    assert "Labo &quot;&lt;i&gt;&quot;" in html

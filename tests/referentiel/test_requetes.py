@@ -132,3 +132,19 @@ def test_fiche_nombre_de_requetes_constant(client, django_assert_num_queries, se
     assert "Ce délai a été prolongé 1 fois." in html
     assert "aucun signal de sécurité nouveau" in html and "Liste I" in html and "01 02 03 04 05" in html
     assert '<a href="/referentiel/successeur/">' in html
+
+
+def test_r1_le_compte_du_referentiel_se_lit_dans_les_index():
+    """R1, R40: the list without criteria counts the référentiel from the indexes of the published spécialités and of
+    the public statuses (acces_public, whose condition is selectors._acces_prive's): a plan without acces_public
+    would mean the two conditions no longer match. Sequential scans are disabled for the EXPLAIN: on a test database
+    the planner prefers them for a few rows."""
+    from django.db import connection, transaction
+
+    from referentiel import selectors
+
+    AccesFactory(specialite=SpecialiteFactory())
+    with transaction.atomic(), connection.cursor() as curseur:
+        curseur.execute("SET LOCAL enable_seqscan = off")
+        plan = selectors.specialites_filtrer_acces(selectors.specialites_candidates()).explain()
+    assert "acces_public" in plan, plan

@@ -2,11 +2,14 @@
 
 import copy
 import functools
+from dataclasses import dataclass
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage
+from django.db.models import Count, Window
+from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -262,13 +265,127 @@ def page_du_referentiel(
             compte=None if texte else filtres.qs,
         )
 
-    try:
-        page = lire(filtres)
-    except EmptyPage:  # past the last page (strict): only a search without exact match may still have rows
-        if not texte or selectors.recherche_exacte_trouve(texte):
-            raise
-        page = None
+    page = None
+    if lignes is selectors.specialites_lignes_page and version is None and not strict:
+        page = _page_compilee(filtres, texte, numero=numero, par_page=par_page)
+    if page is None:
+        try:
+            page = lire(filtres)
+        except EmptyPage:  # past the last page (strict): only a search without exact match may still have rows
+            if not texte or selectors.recherche_exacte_trouve(texte):
+                raise
+            page = None
     if (page is None or not page.paginator.count) and texte and not selectors.recherche_exacte_trouve(texte):
         filtres = SpecialiteFilterSet(filtres.data, recherche=selectors.RECHERCHE_APPROCHEE)
         page = lire(filtres)
     return filtres, page
+
+
+# --- The list page's exact query, compiled once per shape -----------------------------------------------------
+# Building the page's queryset (the FilterSet's filters, the rows, the total) and compiling it cost as much as
+# running it. For the list page, the queries of a shape (which filters, with which of their few possible values, the
+# sort, the page) are compiled once per process, the search text standing for itself as a marker in their
+# parameters; each request then only puts its text in place of the marker and runs them. The filters whose values
+# are open (a laboratory, a substance, a date) keep the usual way, as do a page past the end and the approximate
+# search: the result is the same, the ORM building it.
+
+# Stands for the search text while a shape is compiled: any text the form accepts would do, as the text of a request
+# goes in by position (see _Requete); _requete checks that this one lands in whole parameters and nowhere else.
+_TEXTE_A_VENIR = "texte-de-la-recherche-a-venir"
+_CHAMPS_OUVERTS = ("laboratoire", "substance", "mis_a_jour_depuis")
+_CHAMPS_FERMES = ("type_acces", "etat", "aire_therapeutique", "mitm", "recueil_nominatif", "tri")
+
+
+@dataclass(frozen=True)
+class _Requete:
+    sql: str
+    params: tuple
+    marques: tuple[int, ...]  # positions of the search text in params
+
+    def parametres(self, texte: str) -> list:
+        params = list(self.params)
+        for position in self.marques:
+            params[position] = texte
+        return params
+
+
+@dataclass(frozen=True)
+class _PageCompilee:
+    lignes: _Requete
+    compte: _Requete | None  # without a search: the total is a query of its own (see selectors.paginer)
+
+
+def _valeur_de_forme(valeur) -> tuple[str, ...]:
+    if valeur is None or valeur == "":
+        return ()
+    if isinstance(valeur, bool):
+        return ("true" if valeur else "false",)
+    if isinstance(valeur, list | tuple):
+        return tuple(sorted(str(v) for v in valeur))
+    return (str(valeur),)
+
+
+def _page_compilee(filtres, texte: str, *, numero: int, par_page: int):
+    """The page of the exact query of these filters through its compiled shape, or None when it takes the usual way
+    (open filter values, an invalid field, a page past the end, a query whose compilation the marker did not go
+    through cleanly)."""
+    donnees = filtres.form.cleaned_data
+    if filtres.errors or any(donnees.get(champ) not in (None, "") for champ in _CHAMPS_OUVERTS):
+        return None
+    forme = tuple((champ, _valeur_de_forme(donnees.get(champ))) for champ in _CHAMPS_FERMES)
+    modele = _compiler_page(forme, bool(texte), numero, par_page)
+    if modele is None:
+        return None
+    texte = texte[:200]
+    if modele.compte is not None:
+        nombre = selectors.lignes_lire(modele.compte.sql, modele.compte.parametres(texte))[0]["nombre_total"]
+        if numero > 1 and (numero - 1) * par_page >= nombre:
+            return None
+        lignes = selectors.lignes_lire(modele.lignes.sql, modele.lignes.parametres(texte)) if nombre else []
+    else:
+        lignes = selectors.lignes_lire(modele.lignes.sql, modele.lignes.parametres(texte))
+        if not lignes and numero > 1:
+            return None
+        nombre = lignes[0]["nombre_total"] if lignes else 0
+    return selectors.page_comptee(lignes, numero=numero, par_page=par_page, nombre=nombre)
+
+
+@functools.lru_cache(maxsize=512)
+def _compiler_page(forme: tuple, recherche: bool, numero: int, par_page: int) -> _PageCompilee | None:
+    donnees = QueryDict(mutable=True)
+    for champ, valeurs in forme:
+        donnees.setlist(champ, list(valeurs))
+    if recherche:
+        donnees["q"] = _TEXTE_A_VENIR
+    filtres = SpecialiteFilterSet(donnees, recherche=selectors.RECHERCHE_EXACTE)
+    if not filtres.is_valid():
+        return None
+    debut = (max(numero, 1) - 1) * par_page
+    if debut >= 2**62:
+        return None
+    # As selectors.paginer reads a page: with a search, the total comes with the rows (a window); without, it is a
+    # query of its own and the rows follow the index of their order.
+    lignes = selectors.specialites_lignes_page(filtres.qs)
+    compte = None
+    if recherche:
+        lignes = lignes.annotate(nombre_total=Window(Count("*")))
+    else:
+        sql, params = filtres.qs.order_by().values("pk").query.sql_with_params()
+        compte = _requete(f"SELECT COUNT(*) AS nombre_total FROM ({sql}) AS referentiel", params)  # noqa: S608
+        if compte is None or compte.marques:
+            return None
+    lignes = _requete(*lignes[debut : debut + par_page].query.sql_with_params())
+    if lignes is None or recherche != bool(lignes.marques):
+        return None
+    return _PageCompilee(lignes=lignes, compte=compte)
+
+
+def _requete(sql: str, params) -> _Requete | None:
+    """The compiled query with the positions of the marker; None when the marker is anywhere else than as a
+    whole parameter (it would not be replaced)."""
+    params = tuple(params)
+    marques = tuple(i for i, valeur in enumerate(params) if valeur == _TEXTE_A_VENIR)
+    autres = (valeur for i, valeur in enumerate(params) if i not in marques)
+    if _TEXTE_A_VENIR in sql or any(isinstance(valeur, str) and _TEXTE_A_VENIR in valeur for valeur in autres):
+        return None
+    return _Requete(sql=sql, params=params, marques=marques)

@@ -411,7 +411,9 @@ def specialites_lignes_page(specialites: QuerySet[Specialite]) -> QuerySet:
         "aire_therapeutique",
         "mitm",
         "mis_a_jour_le",
-        titulaire_nom=F("titulaire__nom"),
+        # A subquery, not a join: PostgreSQL reads it after the sort and the limit, for the page's rows only (a
+        # broad search matches thousands of spécialités).
+        titulaire_nom=Subquery(Laboratoire.objects.filter(pk=OuterRef("titulaire_id")).values("nom")),
         **_listes_de_la_page(),
     )
 
@@ -881,6 +883,23 @@ def paginer(
     page.object_list = lignes
     page.version = derniere
     return page
+
+
+def page_comptee(lignes: list, *, numero: int, par_page: int, nombre: int) -> Page:
+    """The Page of these rows, told its total (no COUNT query): for rows read by a query of one's own."""
+    page = _PaginateurCompte(lignes, par_page, nombre=nombre).page(max(numero, 1))
+    page.object_list = lignes
+    page.version = None
+    return page
+
+
+def lignes_lire(sql: str, params) -> list[dict]:
+    """The rows of a compiled values() query as dicts, as the ORM would give them for columns without a converter
+    (texts, numbers, booleans, dates and times, arrays of texts): the caller compiled the query itself."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        noms = [colonne.name for colonne in cursor.description]
+        return [dict(zip(noms, ligne, strict=True)) for ligne in cursor.fetchall()]
 
 
 def acces_version(acces: QuerySet[AccesDerogatoire]) -> tuple[datetime.datetime | None, int]:

@@ -86,50 +86,11 @@ _TRANSITIONS = {
     "UPDATE": "REFERENCING OLD TABLE AS anciennes NEW TABLE AS nouvelles",
     "DELETE": "REFERENCING OLD TABLE AS anciennes",
 }
-# What each operation journals, one (avant, apres, colonnes) row per row written, each computed once (MATERIALIZED:
-# else the planner rebuilds a row's JSON at every reference to it). An UPDATE pairs its before and after images by
-# primary key; a row whose key itself changed is journalled as its old image and its new image (nothing is lost),
-# and a row whose only change is in excluded columns (or none) is not journalled.
-_SOURCES = {
-    "INSERT": "SELECT NULL::jsonb AS avant, to_jsonb(n) - exclues AS apres, '{}'::text[] AS colonnes FROM nouvelles n",
-    "DELETE": "SELECT to_jsonb(a) - exclues AS avant, NULL::jsonb AS apres, '{}'::text[] AS colonnes FROM anciennes a",
-    "UPDATE": """
-        WITH a AS MATERIALIZED (SELECT to_jsonb(x) - exclues AS ligne FROM anciennes x),
-             n AS MATERIALIZED (SELECT to_jsonb(x) - exclues AS ligne FROM nouvelles x)
-        SELECT a.ligne AS avant, n.ligne AS apres, c.colonnes
-          FROM a FULL JOIN n ON n.ligne -> cle_primaire = a.ligne -> cle_primaire
-         CROSS JOIN LATERAL (
-            SELECT array_agg(v.cle ORDER BY v.cle) AS colonnes
-              FROM jsonb_each(coalesce(n.ligne, a.ligne)) AS v(cle, valeur)
-             WHERE a.ligne IS NULL OR n.ligne IS NULL OR v.valeur IS DISTINCT FROM a.ligne -> v.cle
-         ) c
-         WHERE c.colonnes IS NOT NULL""",
-}
 
 
 def _sql_fonctions() -> str:
-    journal, demandes = _table_audit(), _table_demandes()
-    ligne = "coalesce(e.apres, e.avant)"
-    branches = "\n    ELS".join(
-        f"""IF TG_OP = '{operation}' THEN
-        WITH e AS MATERIALIZED ({source})
-        INSERT INTO {journal} (le, table_nom, objet_id, operation, avant, apres, colonnes, utilisateur_id,
-                               requete_id, role_base, demande_id, demande_reference)
-        SELECT now(), TG_TABLE_NAME, coalesce({ligne} ->> cle_primaire, ''), TG_OP,
-               CASE WHEN masquees = '{{}}' THEN e.avant ELSE comptes_audit_masquer(e.avant, masquees) END,
-               CASE WHEN masquees = '{{}}' THEN e.apres ELSE comptes_audit_masquer(e.apres, masquees) END,
-               e.colonnes,
-               utilisateur, requete, session_user,
-               CASE WHEN lien <> '' THEN ({ligne} ->> lien)::bigint END,
-               CASE WHEN lien = '' THEN ''
-                    WHEN TG_TABLE_NAME = '{demandes}' THEN coalesce({ligne} ->> 'reference', '')
-                    ELSE coalesce((SELECT d.reference FROM {demandes} d WHERE d.id = ({ligne} ->> lien)::bigint), '')
-               END
-          FROM e;"""  # noqa: S608 - table names from model metadata, no input
-        for operation, source in _SOURCES.items()
-    )
-    # Arguments of the trigger: the column holding the request's id ('' outside the workflow), the excluded
-    # columns, the masked columns (comma-separated) and the primary key column.
+    """What every audited table shares: the masking of identifiers and the guard of the journal."""
+    journal = _table_audit()
     return f"""
 CREATE OR REPLACE FUNCTION comptes_audit_masquer(valeurs jsonb, masquees text[]) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $fonction$
@@ -138,22 +99,6 @@ LANGUAGE sql IMMUTABLE AS $fonction$
                     (SELECT jsonb_object_agg(c, to_jsonb('{VALEUR_MASQUEE}'::text)) FROM unnest(masquees) AS c
                       WHERE coalesce(valeurs ->> c, '') <> ''), '{{}}'::jsonb)
            END
-$fonction$;
-
-CREATE OR REPLACE FUNCTION comptes_audit_ecrire() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $fonction$
-DECLARE
-    lien text := TG_ARGV[0];
-    exclues text[] := string_to_array(TG_ARGV[1], ',');
-    masquees text[] := string_to_array(TG_ARGV[2], ',');
-    cle_primaire text := TG_ARGV[3];
-    utilisateur bigint := NULLIF(current_setting('app.utilisateur_id', true), '')::bigint;
-    requete text := coalesce(current_setting('app.request_id', true), '');
-BEGIN
-    {branches}
-    END IF;
-    RETURN NULL;
-END;
 $fonction$;
 
 CREATE OR REPLACE FUNCTION comptes_journalaudit_ajout_seul() RETURNS trigger
@@ -189,23 +134,118 @@ REVOKE UPDATE, DELETE, TRUNCATE ON {journal} FROM PUBLIC;
 
 
 def _litteral(texte: str) -> str:
-    """A SQL string literal of an identifier list (identifiers come from model metadata, never from input)."""
+    """A SQL string literal (of identifiers from model metadata, never of input)."""
     return "'" + texte.replace("'", "''") + "'"
 
 
-def _arguments(modele) -> tuple[str, str, str, str]:
+def _nom_fonction(table: str) -> str:
+    return f"comptes_audit_{table}"
+
+
+def _sql_fonction_table(modele, quote) -> str:
+    """The trigger function of one audited table, written for its columns (model metadata).
+
+    Each operation journals one (before, after, changed columns) row per row written. The images are the JSON of
+    the row's columns, the excluded ones left out by naming the others (not by removing keys from a whole-row
+    JSON: one copy of each image less), the masked ones replaced (R43). An INSERT or a DELETE reads each image once,
+    the row's key and request link straight from its columns. An UPDATE pairs its before and after images by primary
+    key, each computed once (MATERIALIZED: else the planner rebuilds a row's JSON at every reference to it); a row
+    whose key itself changed is journalled as its old image and its new image (nothing is lost), and a row whose
+    only change is in excluded columns (or none) is not journalled."""
+    journal, demandes = _table_audit(), _table_demandes()
+    table = modele._meta.db_table
     champs = modele._meta.concrete_fields
-    exclues = sorted(f.column for f in champs if f.column in COLONNES_EXCLUES or isinstance(f, SearchVectorField))
+    colonnes = [f.column for f in champs if f.column not in COLONNES_EXCLUES and not isinstance(f, SearchVectorField)]
     masquees = sorted(modele._meta.get_field(nom).column for nom in COLONNES_MASQUEES.get(modele._meta.label, ()))
+    cle = modele._meta.pk.column
     lien = ""
     if modele._meta.label == "demandes.DemandeAAC":
-        lien = modele._meta.pk.column
+        lien = cle
     else:
         for f in champs:
             if f.is_relation and f.related_model is not None and f.related_model._meta.label == "demandes.DemandeAAC":
                 lien = f.column
                 break
-    return lien, ",".join(exclues), ",".join(masquees), modele._meta.pk.column
+
+    def masquer(json: str) -> str:
+        if not masquees:
+            return json
+        return f"comptes_audit_masquer({json}, ARRAY[{', '.join(_litteral(c) for c in masquees)}]::text[])"
+
+    def image(alias: str) -> tuple[str, str]:
+        """(FROM clause to add, JSON expression) of the image of the transition table's row `alias`: a LATERAL
+        projection that PostgreSQL flattens, so that to_jsonb reads the named columns of the row itself."""
+        projection = ", ".join(f"{alias}.{quote(c)}" for c in colonnes)
+        return f"CROSS JOIN LATERAL (SELECT {projection}) AS image_{alias}", f"to_jsonb(image_{alias})"
+
+    def demande(alias: str) -> tuple[str, str]:
+        """(demande_id, demande_reference) of the transition table's row `alias`."""
+        if not lien:
+            return "NULL", "''"
+        if table == demandes:
+            return f"{alias}.{quote(lien)}", f"coalesce({alias}.reference, '')"
+        sous_requete = f"SELECT d.reference FROM {demandes} d WHERE d.id = {alias}.{quote(lien)}"  # noqa: S608
+        return f"{alias}.{quote(lien)}", f"coalesce(({sous_requete}), '')"
+
+    colonnes_journal = (
+        "le, table_nom, objet_id, operation, avant, apres, colonnes, utilisateur_id, requete_id, role_base, "
+        "demande_id, demande_reference"
+    )
+    branches = {}
+    for operation, alias, transition in (("INSERT", "n", "nouvelles"), ("DELETE", "a", "anciennes")):
+        jointure, json = image(alias)
+        json = masquer(json)
+        identifiant, reference = demande(alias)
+        avant, apres = ("NULL", json) if operation == "INSERT" else (json, "NULL")
+        branches[operation] = f"""
+        INSERT INTO {journal} ({colonnes_journal})
+        SELECT now(), TG_TABLE_NAME, {alias}.{quote(cle)}::text, TG_OP, {avant}, {apres}, '{{}}'::text[],
+               utilisateur, requete, session_user, {identifiant}, {reference}
+          FROM {transition} {alias} {jointure};"""  # noqa: S608
+    # The UPDATE's rows are read back from their images (the join pairs them by key).
+    ligne = "coalesce(e.apres, e.avant)"
+    if not lien:
+        identifiant, reference = "NULL", "''"
+    elif table == demandes:
+        identifiant = f"({ligne} ->> {_litteral(lien)})::bigint"
+        reference = f"coalesce({ligne} ->> 'reference', '')"
+    else:
+        identifiant = f"({ligne} ->> {_litteral(lien)})::bigint"
+        reference = f"coalesce((SELECT d.reference FROM {demandes} d WHERE d.id = {identifiant}), '')"  # noqa: S608
+    # The images are compared as they are (a change of a masked column is a change), then masked.
+    jointure, json = image("x")
+    branches["UPDATE"] = f"""
+        WITH a AS MATERIALIZED (SELECT {json} AS ligne FROM anciennes x {jointure}),
+             n AS MATERIALIZED (SELECT {json} AS ligne FROM nouvelles x {jointure}),
+             e AS (
+                SELECT a.ligne AS avant, n.ligne AS apres, c.colonnes
+                  FROM a FULL JOIN n ON n.ligne -> {_litteral(cle)} = a.ligne -> {_litteral(cle)}
+                 CROSS JOIN LATERAL (
+                    SELECT array_agg(v.cle ORDER BY v.cle) AS colonnes
+                      FROM jsonb_each(coalesce(n.ligne, a.ligne)) AS v(cle, valeur)
+                     WHERE a.ligne IS NULL OR n.ligne IS NULL OR v.valeur IS DISTINCT FROM a.ligne -> v.cle
+                 ) c
+                 WHERE c.colonnes IS NOT NULL
+             )
+        INSERT INTO {journal} ({colonnes_journal})
+        SELECT now(), TG_TABLE_NAME, coalesce({ligne} ->> {_litteral(cle)}, ''), TG_OP,
+               {masquer("e.avant")}, {masquer("e.apres")}, e.colonnes,
+               utilisateur, requete, session_user, {identifiant}, {reference}
+          FROM e;"""  # noqa: S608
+    corps = "\n    ELS".join(f"IF TG_OP = '{operation}' THEN{sql}" for operation, sql in branches.items())
+    return f"""
+CREATE OR REPLACE FUNCTION {_nom_fonction(table)}() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $fonction$
+DECLARE
+    utilisateur bigint := NULLIF(current_setting('app.utilisateur_id', true), '')::bigint;
+    requete text := coalesce(current_setting('app.request_id', true), '');
+BEGIN
+    {corps}
+    END IF;
+    RETURN NULL;
+END;
+$fonction$;
+"""  # noqa: S608 - table and column names from model metadata, no input
 
 
 def installer(*, using: str = "default") -> list[str]:
@@ -226,16 +266,18 @@ def installer(*, using: str = "default") -> list[str]:
             table = modele._meta.db_table
             if table not in existantes:
                 continue
-            arguments = ", ".join(_litteral(a) for a in _arguments(modele))
             nom_table = connexion.ops.quote_name(table)
+            curseur.execute(_sql_fonction_table(modele, connexion.ops.quote_name))
             # The row-level trigger of earlier versions, replaced by the three below.
             curseur.execute(f"DROP TRIGGER IF EXISTS {NOM_DECLENCHEUR} ON {nom_table}")
             for operation, nom in DECLENCHEURS.items():
                 curseur.execute(
                     f"CREATE OR REPLACE TRIGGER {nom} AFTER {operation} ON {nom_table} {_TRANSITIONS[operation]} "
-                    f"FOR EACH STATEMENT EXECUTE FUNCTION comptes_audit_ecrire({arguments})"
+                    f"FOR EACH STATEMENT EXECUTE FUNCTION {_nom_fonction(table)}()"
                 )
             installees.append(table)
+        # The function all tables shared in earlier versions (with the triggers of a table no longer audited).
+        curseur.execute("DROP FUNCTION IF EXISTS comptes_audit_ecrire() CASCADE")
     return installees
 
 

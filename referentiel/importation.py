@@ -15,6 +15,8 @@ import gc
 import re
 import sys
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,13 +91,27 @@ class RapportImport:
 
 @dataclass
 class _Donnees:
-    """The valid rows of the three files, ready to be copied."""
+    """The valid rows of the three files, ready to be copied. The composition file is read by another thread while
+    the spécialités are written (see bdpm_importer and _charger_specialites): `lire_compo` starts that reading and
+    returns what gives its (compositions, substances) when it is done."""
 
     specialites: list[tuple] = field(default_factory=list)
     laboratoires: set[str] = field(default_factory=set)
+    cpd: list[tuple[str, str]] = field(default_factory=list)
+    lire_compo: Callable[[], Callable[[], tuple[list[tuple], list[tuple[str, str]]]]] | None = None
     substances: list[tuple[str, str]] = field(default_factory=list)
     compositions: list[tuple] = field(default_factory=list)
-    cpd: list[tuple[str, str]] = field(default_factory=list)
+    _compo: Callable | None = None
+
+    def commencer_compo(self) -> None:
+        if self.lire_compo is not None:
+            self._compo, self.lire_compo = self.lire_compo(), None
+
+    def attendre_compo(self) -> None:
+        self.commencer_compo()
+        if self._compo is not None:
+            self.compositions, self.substances = self._compo()
+            self._compo = None
 
 
 # --- Reading --------------------------------------------------------------------------------------------------
@@ -580,14 +596,17 @@ def _table_temporaire(cursor, table: str, lignes) -> None:
     _copier(cursor, table, _TEMPORAIRES[table], lignes)
 
 
-def _copier(cursor, table: str, colonnes: str, lignes) -> None:
+def _copier(cursor, table: str, colonnes: str, lignes, *, puis=None) -> None:
     """COPY the rows into the table; colonnes: "name type, ...". In binary with the types declared up front,
-    psycopg packs each value in C and the server parses nothing: a fifth of the client time of a text COPY."""
+    psycopg packs each value in C and the server parses nothing: a fifth of the client time of a text COPY.
+    `puis`, called once the rows are sent, before the wait for the server to finish with them."""
     with cursor.copy(f"COPY {table} ({_noms(colonnes)}) FROM STDIN (FORMAT BINARY)") as copie:
         copie.set_types([colonne.split()[1] for colonne in colonnes.split(", ")])
         ecrire = copie.write_row
         for ligne in lignes:
             ecrire(ligne)
+        if puis is not None:
+            puis()
 
 
 def _ids(cursor) -> list[int]:
@@ -723,6 +742,11 @@ def _ecrire(donnees: _Donnees, bilans: dict[str, Bilan], par, progression: tqdm)
         bilan_labo.mis_a_jour = cursor.rowcount
         bilan_labo.inchanges = bilan_labo.lignes - bilan_labo.crees - bilan_labo.mis_a_jour
 
+        if vide:
+            _charger_specialites(cursor, donnees, bilans, maintenant, progression)
+        donnees.attendre_compo()
+        bilan_substance.lignes = len(donnees.substances)
+
         if structures_substances is not None:
             _copier(cursor, "referentiel_substance", "code_bdpm text, dci text", donnees.substances)
             bilan_substance.crees = len(donnees.substances)
@@ -755,7 +779,7 @@ def _ecrire(donnees: _Donnees, bilans: dict[str, Bilan], par, progression: tqdm)
         progression.update(1)
 
         if vide:
-            _charger(cursor, donnees, compositions, bilans, maintenant, progression)
+            _charger_lignes(cursor, donnees, compositions, bilans, progression)
             _remonter(cursor, structures_catalogue)
         else:
             a_reindexer |= _fusionner(cursor, donnees, compositions, bilans, maintenant, progression)
@@ -769,8 +793,8 @@ def _ecrire(donnees: _Donnees, bilans: dict[str, Bilan], par, progression: tqdm)
     return a_reindexer, vide
 
 
-def _charger(cursor, donnees: _Donnees, compositions: list, bilans: dict[str, Bilan], maintenant, progression):
-    """Copy the rows straight into the empty catalogue tables (their indexes and constraints come afterwards)."""
+def _charger_specialites(cursor, donnees: _Donnees, bilans: dict[str, Bilan], maintenant, progression):
+    """Copy the spécialités straight into the empty catalogue table (its indexes and constraints come afterwards)."""
     cursor.execute(_SQL_LABORATOIRES_IDS)
     laboratoire = dict(cursor.fetchall())
     slugs = _slugs(cursor, donnees.specialites)
@@ -807,9 +831,16 @@ def _charger(cursor, donnees: _Donnees, compositions: list, bilans: dict[str, Bi
                 donnees.specialites
             )
         ),
+        # While PostgreSQL writes and journals them, the other thread reads the compositions: started only once the
+        # rows are sent, it does not take Python's lock (GIL) from their packing.
+        puis=donnees.commencer_compo,
     )
     bilans[FICHIER_CIS].crees = len(donnees.specialites)
     progression.update(1)
+
+
+def _charger_lignes(cursor, donnees: _Donnees, compositions: list, bilans: dict[str, Bilan], progression):
+    """Copy the compositions and CPD of the spécialités _charger_specialites copied."""
     cursor.execute("SELECT cis, id FROM referentiel_specialite")
     specialite = dict(cursor.fetchall())
     _copier(
@@ -912,6 +943,25 @@ def _historiser(fiches_avant: dict[int, dict], par, maintenant) -> None:
     HistoriqueFiche.objects.bulk_create(lignes)
 
 
+class _Compteur:
+    """Counts the lines another thread reads (the progress bar is the main thread's)."""
+
+    n = 0
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+
+
+def _verifier(bilan: Bilan) -> None:
+    """A file none of whose lines is in the BDPM format is not the expected file: nothing is imported."""
+    bilan.rejets.sort(key=lambda rejet: rejet.ligne)
+    if bilan.lignes and len(bilan.rejets) == bilan.lignes:
+        raise ReferentielError(
+            f"Import annulé : aucune ligne de {bilan.nom} n'est au format BDPM attendu (première erreur ligne "
+            f"{bilan.rejets[0].ligne} : {bilan.rejets[0].motif}). Rien n'a été importé."
+        )
+
+
 @contextmanager
 def _sans_ramasse_miettes():
     """Pause Python's cyclic garbage collector: the import allocates hundreds of thousands of strings, tuples and
@@ -946,22 +996,31 @@ def bdpm_importer(*, dossier: Path | str, par=None, progression: bool = False) -
         tqdm(
             total=total, desc="Import BDPM", unit="ligne", file=sys.stderr, disable=not progression, leave=False
         ) as barre,
+        # The composition file (the largest) is read by a thread of its own while the spécialités are written (see
+        # _charger_specialites): most of that time this thread waits for PostgreSQL (the rows' COPY, their audit
+        # trail), and the reading runs meanwhile instead of before.
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-bdpm") as lecteur,
     ):
         specialites = _lire_cis(contenus[FICHIER_CIS], bilans[FICHIER_CIS], barre)
-        compositions, substances = _lire_compo(contenus[FICHIER_COMPO], bilans[FICHIER_COMPO], specialites, barre)
+        _verifier(bilans[FICHIER_CIS])
         cpd = _lire_cpd(contenus[FICHIER_CPD], bilans[FICHIER_CPD], specialites, barre)
-        for nom in FICHIERS:
-            bilan = bilans[nom]
-            bilan.rejets.sort(key=lambda rejet: rejet.ligne)
-            if bilan.lignes and len(bilan.rejets) == bilan.lignes:
-                raise ReferentielError(
-                    f"Import annulé : aucune ligne de {nom} n'est au format BDPM attendu (première erreur ligne "
-                    f"{bilan.rejets[0].ligne} : {bilan.rejets[0].motif}). Rien n'a été importé."
-                )
+        _verifier(bilans[FICHIER_CPD])
+
+        def lire_compo():
+            lignes = _Compteur()
+            lecture = lecteur.submit(_lire_compo, contenus[FICHIER_COMPO], bilans[FICHIER_COMPO], specialites, lignes)
+
+            def compositions_lues():
+                resultat = lecture.result()
+                barre.update(lignes.n)
+                _verifier(bilans[FICHIER_COMPO])
+                return resultat
+
+            return compositions_lues
 
         champs_cpd = _cpd_de_specialites(cpd)
         sans_cpd = (False, "")
-        donnees = _Donnees(compositions=compositions, cpd=cpd, substances=substances)
+        donnees = _Donnees(cpd=cpd, lire_compo=lire_compo)
         for cis, nom, forme, voies, titulaire, statut, etat, statut_amm, date_amm, titulaires in specialites.values():
             donnees.laboratoires.update(titulaires)
             reserve, restriction = champs_cpd.get(cis, sans_cpd)
@@ -969,8 +1028,8 @@ def bdpm_importer(*, dossier: Path | str, par=None, progression: bool = False) -
                 (cis, nom, forme, voies, titulaire, statut, etat, statut_amm, date_amm, reserve, restriction)
             )
         bilans["laboratoires"].lignes = len(donnees.laboratoires)
-        bilans["substances"].lignes = len(substances)
 
+        # A composition file found wrong once the writing began (every line rejected) rolls the writing back.
         with transaction.atomic(), audit.acteur(par) if par is not None else nullcontext():
             # The audit trail's triggers see the COPYs too: tell them who writes (the execute wrapper sees no COPY).
             audit.contexte_appliquer()

@@ -481,7 +481,8 @@ def test_a_missing_file_is_fatal_and_nothing_is_written(tmp_path):
 
 
 def test_a_file_without_one_valid_line_is_fatal_and_nothing_is_written(tmp_path):
-    # The CPD file given where the COMPO file was expected: a wrong file, not a few bad lines.
+    # The CPD file given where the COMPO file was expected: a wrong file, not a few bad lines. The composition file is
+    # read while the spécialités are written: that writing is rolled back.
     ecrire_bdpm(tmp_path, cis=[ligne_cis()], compo=["60000001\tliste II"], cpd=["60000001\tliste II"])
 
     with pytest.raises(ReferentielError, match="aucune ligne de CIS_COMPO_bdpm.txt"):

@@ -127,7 +127,8 @@ def _lignes(contenu: bytes, bilan: Bilan, progression: tqdm) -> list[tuple[int, 
         texte = None
     if texte is not None:
         # The files mix CRLF and LF (and an old file may hold a bare CR): normalise before splitting.
-        lignes = texte.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        texte = texte.replace("\r\n", "\n")
+        lignes = (texte.replace("\r", "\n") if "\r" in texte else texte).split("\n")
     else:
         lignes = []
         for numero, brute in enumerate(contenu.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n"), 1):
@@ -356,22 +357,29 @@ def _lire_cpd(contenu: bytes, bilan: Bilan, connus: dict, progression: tqdm) -> 
 
 def _cpd_de_specialites(conditions: list[tuple[str, str]]) -> dict[str, tuple[bool, str]]:
     """R28 fields a new spécialité starts with, per CIS: hospital-only use and prescriber restrictions, from its
-    CPD. The same few hundred texts recur on thousands of lines: each is read once."""
+    CPD (a CIS absent from the result has neither). The same few hundred texts recur on thousands of lines: each is
+    read once."""
     sens: dict[str, tuple[bool, bool]] = {}
-    textes_par_cis: dict[str, list[str]] = {}
+    reserves: set[str] = set()
+    restrictions_par_cis: dict[str, list[str]] = {}
     for cis, texte in conditions:
-        if texte not in sens:
+        hospitalier_restreint = sens.get(texte)
+        if hospitalier_restreint is None:
             minuscules = texte.casefold()
-            restriction = minuscules.startswith("prescription") and "réservée" in texte
-            sens[texte] = ("usage hospitalier" in minuscules, restriction)
-        textes_par_cis.setdefault(cis, []).append(texte)
+            hospitalier_restreint = sens[texte] = (
+                "usage hospitalier" in minuscules,
+                minuscules.startswith("prescription") and "réservée" in texte,
+            )
+        if hospitalier_restreint[0]:
+            reserves.add(cis)
+        if hospitalier_restreint[1]:
+            restrictions_par_cis.setdefault(cis, []).append(texte)
     champs = {}
-    for cis, textes in textes_par_cis.items():
-        reserve = any(sens[t][0] for t in textes)
-        restrictions = " ; ".join(t for t in textes if sens[t][1])
+    for cis in reserves | restrictions_par_cis.keys():
+        restrictions = " ; ".join(restrictions_par_cis.get(cis, ()))
         if len(restrictions) > _MAX_RESTRICTION:
             restrictions = restrictions[: _MAX_RESTRICTION - 1] + "…"
-        champs[cis] = (reserve, restrictions)
+        champs[cis] = (cis in reserves, restrictions)
     return champs
 
 

@@ -45,7 +45,6 @@ _MAX_DCI, _MAX_CODE, _MAX_DOSAGE, _MAX_CPD = 250, 10, 250, 500
 _MAX_RESTRICTION = 500
 _ASCII = frozenset(map(chr, range(128)))
 # Fiche addresses (see _slugs).
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _VERS_TIRET = bytes(c if chr(c) in "abcdefghijklmnopqrstuvwxyz0123456789\n" else ord("-") for c in range(256))
 _TIRETS = re.compile(rb"--+")
 _OBJET_UTILISE = "55006"  # PostgreSQL's object_in_use
@@ -638,12 +637,20 @@ def _slugs(cursor, specialites: list[tuple]) -> dict[str, str]:
     # All the names as one text, one line each, so that each step is one pass in C over it.
     noms = "\n".join(ligne[1] for ligne in specialites)
     autres = sorted(set(noms) - _ASCII)
+    octet_sans_accent = bytearray(range(256))
     if autres:
         cursor.execute("SELECT c, lower(immutable_unaccent(c)) FROM unnest(%s::text[]) AS c", [autres])
-        sans_accent = {c: traduit.replace("\n", " ") for c, traduit in cursor.fetchall()}
-        noms = _NON_ASCII.sub(lambda m: sans_accent[m.group()], noms)
+        for caractere, traduit in cursor.fetchall():
+            traduit = traduit.replace("\n", " ")
+            if len(traduit) == 1 and traduit.isascii() and len(caractere.encode(ENCODAGE, "replace")) == 1:
+                # One byte for another: all of them in one translate() of the bytes below.
+                octet_sans_accent[caractere.encode(ENCODAGE, "replace")[0]] = ord(traduit)
+            else:  # "œ" -> "oe": a few characters, one replace() each
+                noms = noms.replace(caractere, traduit)
+    # A Windows-1252 file's characters are one byte each in it; any other (a name given some other way) becomes "?".
+    octets = noms.encode(ENCODAGE, "replace").translate(octet_sans_accent)
     # What is left outside [a-z0-9] (line breaks aside) becomes a hyphen, then each run of hyphens one hyphen.
-    octets = noms.lower().encode("ascii", "replace").translate(_VERS_TIRET)
+    octets = octets.lower().translate(_VERS_TIRET)
     slugs = {}
     for ligne, base in zip(specialites, _TIRETS.sub(b"-", octets).decode().split("\n"), strict=True):
         base = base.strip("-")[:100]

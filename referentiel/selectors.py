@@ -369,12 +369,18 @@ def _listes_d_une_ligne() -> dict[str, RawSQL]:
         .order_by("id")
         .values(json=JSONObject(dci="substance__dci", dosage="dosage", reference_dosage="reference_dosage"))
     )
-    listes = {}
-    for nom, sous_requete in (("acces_publics", acces), ("composition", composition)):
-        requete = Specialite.objects.annotate(liste=ArraySubquery(sous_requete)).query
-        sql, params = requete.get_compiler(DEFAULT_DB_ALIAS).compile(requete.annotations["liste"])
-        listes[nom] = RawSQL(sql, params, output_field=ArrayField(JSONField()))  # noqa: S611 - compiled by Django
-    return listes
+    return {
+        "acces_publics": _liste_compilee(acces, ArrayField(JSONField())),
+        "composition": _liste_compilee(composition, ArrayField(JSONField())),
+    }
+
+
+def _liste_compilee(sous_requete: QuerySet, champ) -> RawSQL:
+    """The ARRAY(subquery) of a row of Specialite, compiled once: it refers to the row by
+    "referentiel_specialite"."id", the base table of any query on Specialite."""
+    requete = Specialite.objects.annotate(liste=ArraySubquery(sous_requete)).query
+    sql, params = requete.get_compiler(DEFAULT_DB_ALIAS).compile(requete.annotations["liste"])
+    return RawSQL(sql, params, output_field=champ)  # noqa: S611 - compiled by Django
 
 
 @functools.cache
@@ -388,12 +394,10 @@ def _listes_de_la_page() -> dict[str, RawSQL]:
         .values(badge=Concat("type_acces", Value(SEPARATEUR_BADGE), "etat", output_field=CharField()))
     )
     dci = Composition.objects.filter(specialite=OuterRef("pk")).order_by("id").values("substance__dci")
-    listes = {}
-    for nom, sous_requete in (("badges", acces), ("dcis", dci)):
-        requete = Specialite.objects.annotate(liste=ArraySubquery(sous_requete)).query
-        sql, params = requete.get_compiler(DEFAULT_DB_ALIAS).compile(requete.annotations["liste"])
-        listes[nom] = RawSQL(sql, params, output_field=ArrayField(CharField()))  # noqa: S611 - compiled by Django
-    return listes
+    return {
+        "badges": _liste_compilee(acces, ArrayField(CharField())),
+        "dcis": _liste_compilee(dci, ArrayField(CharField())),
+    }
 
 
 # Between a status's type and state in specialites_lignes_page's badges (neither holds it).

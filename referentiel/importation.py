@@ -13,6 +13,7 @@ back-office (pick a spécialité when creating a fiche) and the AMM check of req
 import datetime
 import gc
 import re
+import struct
 import sys
 import time
 from collections.abc import Callable
@@ -98,6 +99,8 @@ class _Donnees:
     laboratoires: set[str] = field(default_factory=set)
     cpd: list[tuple[str, str]] = field(default_factory=list)
     lire_compo: Callable[[], Callable[[], tuple[list[tuple], list[tuple[str, str]]]]] | None = None
+    # Runs a function in the other thread (ThreadPoolExecutor.submit); None: in this one.
+    en_fond: Callable | None = None
     substances: list[tuple[str, str]] = field(default_factory=list)
     compositions: list[tuple] = field(default_factory=list)
     _compo: Callable | None = None
@@ -783,20 +786,12 @@ def _ecrire(donnees: _Donnees, bilans: dict[str, Bilan], par, progression: tqdm)
             cursor.execute(_SQL_SUBSTANCES_RESOUDRE)
         substance_du_code = dict(cursor.fetchall())
         bilan_substance.inchanges = bilan_substance.lignes - bilan_substance.crees - bilan_substance.mis_a_jour
-        # Compositions resolved to substance ids. Two codes may end up as one substance: the first line (file
-        # order) of a spécialité, substance and dosage is kept.
-        compositions, vues = [], set()
-        for cis, code, dosage, reference in donnees.compositions:
-            cle = (cis, substance_du_code[code], dosage)
-            if cle not in vues:
-                vues.add(cle)
-                compositions.append((*cle, reference))
         progression.update(1)
 
         if vide:
-            _charger_lignes(cursor, donnees, compositions, bilans, progression)
-            _remonter(cursor, structures_catalogue)
+            _charger_lignes(cursor, donnees, substance_du_code, structures_catalogue, bilans, progression)
         else:
+            compositions = _compositions_resolues(donnees.compositions, substance_du_code)
             a_reindexer |= _fusionner(cursor, donnees, compositions, bilans, maintenant, progression)
         if structures_substances is not None:
             _remonter(cursor, structures_substances)
@@ -854,26 +849,85 @@ def _charger_specialites(cursor, donnees: _Donnees, bilans: dict[str, Bilan], ma
     progression.update(1)
 
 
-def _charger_lignes(cursor, donnees: _Donnees, compositions: list, bilans: dict[str, Bilan], progression):
-    """Copy the compositions and CPD of the spécialités _charger_specialites copied."""
+def _compositions_resolues(compositions: list[tuple], substance_du_code: dict[str, int]) -> list[tuple]:
+    """Composition lines with their substance's id. Two codes may end up as one substance: the first line (file
+    order) of a spécialité, substance and dosage is kept."""
+    resolues, vues = [], set()
+    for cis, code, dosage, reference in compositions:
+        cle = (cis, substance_du_code[code], dosage)
+        if cle not in vues:
+            vues.add(cle)
+            resolues.append((*cle, reference))
+    return resolues
+
+
+# PostgreSQL's binary COPY format (https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.4): a header
+# (signature, flags, extension length), then per row its number of fields and each field as its length and bytes
+# (an int8 in 8 bytes big-endian, a text in the connection's encoding, UTF-8), then -1 as the end.
+_COPY_BINAIRE_DEBUT = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_COPY_BINAIRE_FIN = b"\xff\xff"
+_COMPOSITION_BINAIRE = struct.Struct(">hiqiqi")  # 4 fields: int8, int8, then the length of the first text
+_CPD_BINAIRE = struct.Struct(">hiqi")  # 2 fields: int8, then the length of the text
+_LONGUEUR_BINAIRE = struct.Struct(">i")
+
+
+def _compositions_binaires(compositions: list[tuple], specialite: dict[str, int]) -> bytes:
+    morceaux = [_COPY_BINAIRE_DEBUT]
+    ajouter, entete, longueur = morceaux.append, _COMPOSITION_BINAIRE.pack, _LONGUEUR_BINAIRE.pack
+    for cis, substance_id, dosage, reference in compositions:
+        dosage, reference = dosage.encode(), reference.encode()
+        ajouter(entete(4, 8, specialite[cis], 8, substance_id, len(dosage)))
+        ajouter(dosage)
+        ajouter(longueur(len(reference)))
+        ajouter(reference)
+    ajouter(_COPY_BINAIRE_FIN)
+    return b"".join(morceaux)
+
+
+def _cpd_binaires(conditions: list[tuple[str, str]], specialite: dict[str, int]) -> bytes:
+    morceaux = [_COPY_BINAIRE_DEBUT]
+    ajouter, entete = morceaux.append, _CPD_BINAIRE.pack
+    for cis, texte in conditions:
+        texte = texte.encode()
+        ajouter(entete(2, 8, specialite[cis], len(texte)))
+        ajouter(texte)
+    ajouter(_COPY_BINAIRE_FIN)
+    return b"".join(morceaux)
+
+
+def _copier_binaire(cursor, table: str, colonnes: str, donnees: bytes) -> None:
+    with cursor.copy(f"COPY {table} ({colonnes}) FROM STDIN (FORMAT BINARY)") as copie:
+        copie.write(donnees)
+
+
+def _charger_lignes(
+    cursor, donnees: _Donnees, substance_du_code: dict, structures: list, bilans: dict[str, Bilan], progression
+):
+    """Copy the compositions and CPD of the spécialités _charger_specialites copied, then build the indexes and
+    constraints of the three tables. The other thread prepares the compositions and CPD (their ids, the bytes COPY
+    sends) while PostgreSQL builds the spécialités' own indexes and constraints."""
     cursor.execute("SELECT cis, id FROM referentiel_specialite")
     specialite = dict(cursor.fetchall())
-    _copier(
-        cursor,
-        "referentiel_composition",
-        "specialite_id int8, substance_id int8, dosage text, reference_dosage text",
-        ((specialite[cis], *reste) for cis, *reste in compositions),
-    )
-    bilans[FICHIER_COMPO].crees = len(compositions)
+
+    def preparer():
+        compositions = _compositions_resolues(donnees.compositions, substance_du_code)
+        return (
+            len(compositions),
+            _compositions_binaires(compositions, specialite),
+            _cpd_binaires(donnees.cpd, specialite),
+        )
+
+    preparees = donnees.en_fond(preparer) if donnees.en_fond is not None else None
+    _remonter(cursor, [structure for structure in structures if structure[1] == "referentiel_specialite"])
+    nombre, compositions, conditions = preparees.result() if preparees is not None else preparer()
+    colonnes = "specialite_id, substance_id, dosage, reference_dosage"
+    _copier_binaire(cursor, "referentiel_composition", colonnes, compositions)
+    bilans[FICHIER_COMPO].crees = nombre
     progression.update(1)
-    _copier(
-        cursor,
-        "referentiel_conditionprescription",
-        "specialite_id int8, texte text",
-        ((specialite[cis], texte) for cis, texte in donnees.cpd),
-    )
+    _copier_binaire(cursor, "referentiel_conditionprescription", "specialite_id, texte", conditions)
     bilans[FICHIER_CPD].crees = len(donnees.cpd)
     progression.update(1)
+    _remonter(cursor, [structure for structure in structures if structure[1] != "referentiel_specialite"])
 
 
 def _fusionner(cursor, donnees: _Donnees, compositions: list, bilans: dict[str, Bilan], maintenant, progression):
@@ -1035,7 +1089,7 @@ def bdpm_importer(*, dossier: Path | str, par=None, progression: bool = False) -
 
         champs_cpd = _cpd_de_specialites(cpd)
         sans_cpd = (False, "")
-        donnees = _Donnees(cpd=cpd, lire_compo=lire_compo)
+        donnees = _Donnees(cpd=cpd, lire_compo=lire_compo, en_fond=lecteur.submit)
         for cis, nom, forme, voies, titulaire, statut, etat, statut_amm, date_amm, titulaires in specialites.values():
             donnees.laboratoires.update(titulaires)
             reserve, restriction = champs_cpd.get(cis, sans_cpd)

@@ -192,6 +192,7 @@ def _lire_cis(contenu: bytes, bilan: Bilan, progression: tqdm) -> dict[str, tupl
     specialites: dict[str, tuple] = {}
     premiere_ligne: dict[str, int] = {}
     dates: dict[str, datetime.date | None] = {"": None}  # a few thousand distinct dates for 14,000 lines
+    statuts_amm: dict[tuple[str, str], str] = {}  # a dozen pairs of states
     for numero, ligne in _lignes(contenu, bilan, progression):
         colonnes = ligne.split("\t")
         if len(colonnes) != 12:
@@ -200,7 +201,7 @@ def _lire_cis(contenu: bytes, bilan: Bilan, progression: tqdm) -> dict[str, tupl
                 bilan.rejeter(numero, f"{len(ligne.split(chr(9)))} colonnes au lieu de 12")
                 continue
         cis = colonnes[0].strip()
-        if not _cis_valide(cis):
+        if not (len(cis) == 8 and cis.isdigit() and cis.isascii()):  # _cis_valide, inlined: once per line
             bilan.rejeter(numero, f"code CIS « {cis} » invalide : 8 chiffres attendus")
             continue
         if cis in premiere_ligne:
@@ -250,7 +251,7 @@ def _lire_cis(contenu: bytes, bilan: Bilan, progression: tqdm) -> dict[str, tupl
             titulaires[0] if titulaires else None,
             statut,
             etat,
-            statut_amm_bdpm(statut, etat),
+            statuts_amm.get((statut, etat)) or statuts_amm.setdefault((statut, etat), statut_amm_bdpm(statut, etat)),
             date_amm,
             titulaires,
         )

@@ -790,7 +790,10 @@ def _ecrire(donnees: _Donnees, bilans: dict[str, Bilan], par, progression: tqdm)
         progression.update(1)
 
         if vide:
-            _charger_lignes(cursor, donnees, substance_du_code, structures_catalogue, bilans, progression)
+            _charger_lignes(
+                cursor, donnees, substance_du_code, structures_catalogue, structures_substances, bilans, progression
+            )
+            structures_substances = None  # built by _charger_lignes
         else:
             compositions = _compositions_resolues(donnees.compositions, substance_du_code)
             a_reindexer |= _fusionner(cursor, donnees, compositions, bilans, maintenant, progression)
@@ -902,11 +905,19 @@ def _copier_binaire(cursor, table: str, colonnes: str, donnees: bytes) -> None:
 
 
 def _charger_lignes(
-    cursor, donnees: _Donnees, substance_du_code: dict, structures: list, bilans: dict[str, Bilan], progression
+    cursor,
+    donnees: _Donnees,
+    substance_du_code: dict,
+    structures: list,
+    structures_substances: list | None,
+    bilans: dict[str, Bilan],
+    progression,
 ):
     """Copy the compositions and CPD of the spécialités _charger_specialites copied, then build the indexes and
-    constraints of the three tables. The other thread prepares the compositions and CPD (their ids, the bytes COPY
-    sends) while PostgreSQL builds the spécialités' own indexes and constraints."""
+    constraints of the catalogue's tables. The other thread prepares the compositions and CPD (their ids, the bytes
+    COPY sends) while PostgreSQL builds those of the substances (copied just before). The rows go in before the
+    catalogue's indexes are built: those builds write their whole indexes to the WAL, which a COPY after them
+    waits for."""
     cursor.execute("SELECT cis, id FROM referentiel_specialite")
     specialite = dict(cursor.fetchall())
 
@@ -919,7 +930,8 @@ def _charger_lignes(
         )
 
     preparees = donnees.en_fond(preparer) if donnees.en_fond is not None else None
-    _remonter(cursor, [structure for structure in structures if structure[1] == "referentiel_specialite"])
+    if structures_substances is not None:
+        _remonter(cursor, structures_substances)
     nombre, compositions, conditions = preparees.result() if preparees is not None else preparer()
     colonnes = "specialite_id, substance_id, dosage, reference_dosage"
     _copier_binaire(cursor, "referentiel_composition", colonnes, compositions)
@@ -928,7 +940,7 @@ def _charger_lignes(
     _copier_binaire(cursor, "referentiel_conditionprescription", "specialite_id, texte", conditions)
     bilans[FICHIER_CPD].crees = len(donnees.cpd)
     progression.update(1)
-    _remonter(cursor, [structure for structure in structures if structure[1] != "referentiel_specialite"])
+    _remonter(cursor, structures)
 
 
 def _fusionner(cursor, donnees: _Donnees, compositions: list, bilans: dict[str, Bilan], maintenant, progression):

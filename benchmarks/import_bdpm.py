@@ -160,7 +160,7 @@ def ms(durees: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dossier", nargs="?", type=Path, default=RACINE.parent / "shared" / "data" / "bdpm-2017")
-    parser.add_argument("--repetitions", type=int, default=5)
+    parser.add_argument("--repetitions", type=int, default=9)
     args = parser.parse_args()
     dossier = args.dossier.resolve()
     if not (dossier / FICHIER_CIS).is_file():

@@ -110,8 +110,9 @@ def _ligne_html(ligne: dict, url_fiche: str, fuseau) -> str:
     dci = escape(", ".join(ligne["dcis"]))
     aire = _LIBELLE_AIRE.get(ligne["aire_therapeutique"], "")
     badges = "".join(_badge(*badge.split(selectors.SEPARATEUR_BADGE)) for badge in ligne["badges"])
+    url = escape(url_fiche.replace(JETON_SLUG, ligne["slug"]))
     return (
-        f'<tr><td><a class="fr-link" href="{escape(url_fiche.replace(_JETON, ligne["slug"]))}">{escape(ligne["nom"])}'
+        f'<tr><td><a class="fr-link" href="{url}">{escape(ligne["nom"])}'
         f'</a><br><span class="fr-text--sm">{dci}{f" — {escape(aire)}" if aire else ""}</span></td>'
         f'<td><ul class="fr-badges-group">{badges}{_MITM if ligne["mitm"] else ""}</ul></td>'
         f"<td>{escape(ligne['titulaire_nom'] or '—')}</td>"
@@ -130,8 +131,9 @@ def _badge(type_acces: str, etat: str) -> str:
     return f"<li>{badge.strip()}</li>"  # escaped by the template engine
 
 
-# The fiche's URL is reversed once per page with this in place of the slug, then each row replaces it.
-_JETON = "jeton-de-slug"
+# The fiche's URL is reversed once per page (and per API list) with this in place of the slug, then each row
+# replaces it.
+JETON_SLUG = "jeton-de-slug"
 
 
 def _numero_page(valeur) -> int:
@@ -216,7 +218,7 @@ def _contenu_liste(request, partiel: bool) -> str:
         lignes=selectors.specialites_lignes_page,
     )
     laboratoires = selectors.laboratoires_references()
-    url_fiche = reverse("referentiel:fiche", args=[_JETON])
+    url_fiche = reverse("referentiel:fiche", args=[JETON_SLUG])
     fuseau = timezone.get_current_timezone()
     lignes = mark_safe("".join(_ligne_html(ligne, url_fiche, fuseau) for ligne in page.object_list))  # noqa: S308
     donnees = filtres.form.cleaned_data

@@ -18,6 +18,7 @@ from ..models import (
     RapportPeriodique,
     Specialite,
 )
+from ..views import JETON_SLUG
 
 
 class _UrlAbsolue(serializers.Field):
@@ -110,12 +111,12 @@ def specialites_en_liste(lignes: list[dict], *, requete) -> list[dict]:
     documented schema, and against which a test checks this output): plain dicts built in one pass, for the API
     list's 20 to 100 rows per request. The two URLs are reversed once per call."""
     url_api = requete.build_absolute_uri(reverse("specialite-detail", args=[0])).removesuffix("0/")
-    url_fiche = requete.build_absolute_uri(reverse("referentiel:fiche", args=[_JETON]))
+    url_fiche = requete.build_absolute_uri(reverse("referentiel:fiche", args=[JETON_SLUG]))
     return [
         {
             "id": ligne["id"],
             "url": f"{url_api}{ligne['id']}/",
-            "url_fiche": url_fiche.replace(_JETON, ligne["slug"]),
+            "url_fiche": url_fiche.replace(JETON_SLUG, ligne["slug"]),
             "nom": ligne["nom"],
             "slug": ligne["slug"],
             "cis": ligne["cis"],
@@ -143,9 +144,6 @@ def specialites_en_liste(lignes: list[dict], *, requete) -> list[dict]:
         }
         for ligne in lignes
     ]
-
-
-_JETON = "jeton-de-slug"
 
 
 class CritereSerializer(serializers.ModelSerializer):

@@ -292,7 +292,7 @@ def page_du_referentiel(
 # Stands for the search text while a shape is compiled: any text the form accepts would do, as the text of a request
 # goes in by position (see _Requete); _requete checks that this one lands in whole parameters and nowhere else.
 _TEXTE_A_VENIR = "texte-de-la-recherche-a-venir"
-_CHAMPS_OUVERTS = ("laboratoire", "substance", "mis_a_jour_depuis")
+_CHAMPS_OUVERTS = frozenset({"laboratoire", "substance", "mis_a_jour_depuis"})
 _CHAMPS_FERMES = ("type_acces", "etat", "aire_therapeutique", "mitm", "recueil_nominatif", "tri")
 
 
@@ -330,7 +330,10 @@ def _page_compilee(filtres, texte: str, *, numero: int, par_page: int):
     (open filter values, an invalid field, a page past the end, a query whose compilation the marker did not go
     through cleanly)."""
     donnees = filtres.form.cleaned_data
-    if filtres.errors or any(donnees.get(champ) not in (None, "") for champ in _CHAMPS_OUVERTS):
+    # A filter of neither list (one added to the FilterSet since) is treated as open: its value, were it left out
+    # of the shape, would not be in the query.
+    ouverts = donnees.keys() - _CHAMPS_FERMES - {"q"}
+    if filtres.errors or any(donnees.get(champ) not in (None, "", []) for champ in ouverts):
         return None
     forme = tuple((champ, _valeur_de_forme(donnees.get(champ))) for champ in _CHAMPS_FERMES)
     modele = _compiler_page(forme, bool(texte), numero, par_page)

@@ -112,3 +112,12 @@ def test_r3_les_filtres_aux_valeurs_ouvertes_et_les_pages_au_dela_de_la_fin_rest
     assert filters._page_compilee(filters.filtres_du_referentiel(QueryDict()), "", numero=99, par_page=4) is None
     # ... and the page they get is the ORM's: the last one.
     assert compilee(filters.filtres_du_referentiel(QueryDict()), 99)[1].number == 10
+
+
+def test_r3_chaque_filtre_est_classe_ouvert_ou_ferme():
+    """A filter added to the FilterSet must be classed: with few values (part of the compiled shape) or open (left to
+    the ORM). Until it is, a request using it takes the ORM's way (filters._page_compilee)."""
+    assert set(filters.SpecialiteFilterSet.base_filters) == (
+        filters._CHAMPS_OUVERTS | set(filters._CHAMPS_FERMES) | {"q"}
+    )
+    assert not filters._CHAMPS_OUVERTS & set(filters._CHAMPS_FERMES)

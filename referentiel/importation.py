@@ -593,8 +593,9 @@ SELECT 'contrainte', k.conrelid::regclass::text, k.conname, pg_get_constraintdef
 FROM pg_constraint k
 WHERE k.conrelid = ANY(%(tables)s::text[]::regclass[]) AND (
     k.contype = 'f'
-    -- a unique constraint another table's foreign key points to stays
-    OR (k.contype = 'u' AND NOT EXISTS (
+    -- a unique constraint or primary key another table's foreign key points to stays (the spécialités'); the
+    -- others (compositions, CPD, substances once the compositions' keys are dropped) are built after the rows too
+    OR (k.contype IN ('u', 'p') AND NOT EXISTS (
         SELECT 1 FROM pg_constraint r WHERE r.contype = 'f' AND r.conindid = k.conindid
     ))
 )

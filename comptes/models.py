@@ -282,7 +282,7 @@ class JournalAudit(models.Model):
         Utilisateur,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
-        db_index=False,  # journalaudit_utilisateur below starts with it
+        db_index=False,  # journal_utilisateur_id below starts with it
         null=True,
         blank=True,
         related_name="+",
@@ -305,15 +305,15 @@ class JournalAudit(models.Model):
             # backwards as well): each new row then goes to the last page of its key, where PostgreSQL appends
             # without descending the tree and splits pages 90/10. Descending, every row went to the first page of
             # its key and split it in halves: an index twice the size, written more.
-            models.Index(fields=["table_nom", "id"], name="journalaudit_table"),
+            models.Index(fields=["table_nom", "id"], name="journal_table_id"),
             models.Index(
                 fields=["demande_reference", "id"],
-                name="journalaudit_demande",
+                name="journal_demande_id",
                 condition=~Q(demande_reference=""),
             ),
             # Writes without a known author (the BDPM import, system tasks) are not looked up by author.
             models.Index(
-                fields=["utilisateur", "id"], name="journalaudit_utilisateur", condition=Q(utilisateur__isnull=False)
+                fields=["utilisateur", "id"], name="journal_utilisateur_id", condition=Q(utilisateur__isnull=False)
             ),
         ]
 

@@ -184,23 +184,24 @@ def complements_relancer(*, aujourd_hui: datetime.date, taille_lot: int = TAILLE
         complements_a_mi_delai(aujourd_hui=aujourd_hui), champ="date_limite", taille=taille_lot
     ):
         # Who hears about it at the laboratory or the PUI, read once per laboratory or PUI and batch.
-        memo: dict[tuple, list[str]] = {}
+        lus = communs.LuUneFois()
         with transaction.atomic():
             for complement in lot:
                 if mi_delai(complement) > aujourd_hui:
                     continue
                 demande = complement.demande
                 if complement.destinataire == DestinataireComplement.LABORATOIRE:
-                    cle = ("laboratoire", complement.laboratoire_id)
-                    if cle not in memo:
-                        memo[cle] = selectors.destinataires_laboratoire(complement.laboratoire)
-                    destinataires = memo[cle]
+                    destinataires = lus.lire(
+                        ("laboratoire", complement.laboratoire_id),
+                        selectors.destinataires_laboratoire,
+                        complement.laboratoire,
+                    )
                     lien = notifications.lien_laboratoire(complement)
                 else:
-                    cle = ("pui", demande.pui_id, demande.pharmacien_id)
-                    if cle not in memo:
-                        memo[cle] = selectors.destinataires_pui(demande)
-                    destinataires = [*memo[cle], demande.prescripteur.email]
+                    pui = lus.lire(
+                        ("pui", demande.pui_id, demande.pharmacien_id), selectors.destinataires_pui, demande
+                    )
+                    destinataires = [*pui, demande.prescripteur.email]
                     lien = _lien_demande(demande)
                 contexte = {
                     "complement": complement,

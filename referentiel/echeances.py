@@ -145,18 +145,29 @@ def destinataires_ansm() -> list[str]:
     )
 
 
-class DestinatairesDesProduits:
-    """Who hears about a product (selectors.laboratoires_destinataires), read once per pair of laboratories during a
-    scan: its batches name the same few laboratories again and again, and each reading is two queries."""
+class LuUneFois:
+    """Values a scan reads once per key (who hears about a laboratory, a PUI...): its batches name the same few
+    again and again, and each reading costs queries. `lire(cle, lecture, *arguments)` runs `lecture(*arguments)` the
+    first time only."""
 
     def __init__(self) -> None:
-        self._lus: dict[tuple[int | None, int | None], list[str]] = {}
+        self._lus: dict = {}
+
+    def lire(self, cle, lecture, *arguments):
+        if cle not in self._lus:
+            self._lus[cle] = lecture(*arguments)
+        return self._lus[cle]
+
+
+class DestinatairesDesProduits(LuUneFois):
+    """Who hears about a product (selectors.laboratoires_destinataires), read once per pair of laboratories."""
 
     def __call__(self, specialite) -> list[str]:
-        cle = (specialite.titulaire_id, specialite.exploitant_id)
-        if cle not in self._lus:
-            self._lus[cle] = laboratoires_destinataires([specialite.titulaire, specialite.exploitant])
-        return self._lus[cle]
+        return self.lire(
+            (specialite.titulaire_id, specialite.exploitant_id),
+            laboratoires_destinataires,
+            [specialite.titulaire, specialite.exploitant],
+        )
 
 
 def lien(nom: str, *args) -> str:

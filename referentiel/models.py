@@ -179,8 +179,9 @@ class ConditionPrescription(models.Model):
 
 # A CPC still in draft or sent to the holder for comments is not public until it is published (R40): the
 # statuses this condition matches are not public (selectors._acces_prive, the acces_public index).
+TYPE_NON_PUBLIC_POSSIBLE = TypeAcces.CPC  # the only type of status that can be kept from the public
 ETAPES_CPC_NON_PUBLIQUES = [EtapeCPC.BROUILLON, EtapeCPC.TRANSMIS_TITULAIRE]
-ACCES_PRIVE = Q(type_acces=TypeAcces.CPC, etape_cpc__in=ETAPES_CPC_NON_PUBLIQUES)
+ACCES_PRIVE = Q(type_acces=TYPE_NON_PUBLIC_POSSIBLE, etape_cpc__in=ETAPES_CPC_NON_PUBLIQUES)
 
 
 class AccesDerogatoire(models.Model):

@@ -52,6 +52,7 @@ from .models import (
     ACCES_PRIVE,
     ETAPES_CPC_NON_PUBLIQUES,
     PUT,
+    TYPE_NON_PUBLIC_POSSIBLE,
     AccesDerogatoire,
     Composition,
     ConditionPrescription,
@@ -96,15 +97,12 @@ def demonstration_oublier() -> None:
 # --- What is public ----------------------------------------------------------------------------------------
 
 
-# The only type of status that can be kept from the public (_acces_prive).
-_TYPE_NON_PUBLIC_POSSIBLE = TypeAcces.CPC
-
-
 def _acces_prive(prefixe: str = "") -> Q:
-    """A CPC still in draft or sent to the holder for comments is not public until it is published (R40)."""
+    """A CPC still in draft or sent to the holder for comments is not public until it is published (R40): the
+    model's ACCES_PRIVE (which its acces_public index repeats), on the statuses reached through `prefixe`."""
     return Q(
         **{
-            f"{prefixe}type_acces": _TYPE_NON_PUBLIC_POSSIBLE,
+            f"{prefixe}type_acces": TYPE_NON_PUBLIC_POSSIBLE,
             f"{prefixe}etape_cpc__in": ETAPES_CPC_NON_PUBLIQUES,
         }
     )
@@ -142,7 +140,7 @@ def _specialites_avec_acces(types: tuple[str, ...], etats: tuple[str, ...]) -> R
     combination of the filters' choices: on every list page and API list, building and compiling this subquery cost
     as much as compiling the rest of the query. An IN rather than a correlated EXISTS, which PostgreSQL plans as the
     same semi-join: the SQL names no table of the outer query, so it stays right in any query, a subquery included."""
-    if types and _TYPE_NON_PUBLIC_POSSIBLE not in types:
+    if types and TYPE_NON_PUBLIC_POSSIBLE not in types:
         # Statuses of these types are all public: without _acces_prive's condition, which PostgreSQL cannot tell is
         # always true here, "AAC en cours" is answered from the unique index on the statuses in force alone.
         acces = AccesDerogatoire.objects.filter(type_acces__in=types)
@@ -803,10 +801,15 @@ def _requete_version() -> tuple[str, tuple]:
     return Specialite.objects.order_by("-mis_a_jour_le").values_list("mis_a_jour_le")[:1].query.sql_with_params()
 
 
-def page_en_cache(cle: str, fabriquer):
+def page_en_cache(cle: str, fabriquer, *, pour):
     """fabriquer()'s value for this key at the référentiel's current version, computed once per version and per
     DUREE_PAGES_EN_CACHE. The version is read first: a page built from data newer than its key is harmless, the
-    other way round (old data under a new key) cannot happen."""
+    other way round (old data under a new key) cannot happen.
+
+    Only the page every visitor gets is cached: for a logged-in user `pour` (who may see what the public does not,
+    a preview), fabriquer() runs each time."""
+    if pour is not None and pour.is_authenticated:
+        return fabriquer()
     version = version_referentiel()
     empreinte = hashlib.sha256(cle.encode()).hexdigest()
     complete = f"referentiel:page:{_generation_pages[0]}:{version}:{empreinte}"
@@ -883,17 +886,15 @@ def paginer(
                 raise EmptyPage("Cette page ne contient aucun résultat.")
             dernier_numero = max(1, -(-queryset.count() // par_page))
             return paginer(queryset, numero=dernier_numero, par_page=par_page, version=version)
-    page = _PaginateurCompte(lignes, par_page, nombre=nombre).page(max(numero, 1))
-    page.object_list = lignes
-    page.version = derniere
-    return page
+    return page_comptee(lignes, numero=numero, par_page=par_page, nombre=nombre, version=derniere)
 
 
-def page_comptee(lignes: list, *, numero: int, par_page: int, nombre: int) -> Page:
-    """The Page of these rows, told its total (no COUNT query): for rows read by a query of one's own."""
+def page_comptee(lignes: list, *, numero: int, par_page: int, nombre: int, version=None) -> Page:
+    """The Page of these rows, told its total (no COUNT query) and `version` (page.version): paginer's pages, and
+    those of rows read by a query of one's own (filters._page_compilee)."""
     page = _PaginateurCompte(lignes, par_page, nombre=nombre).page(max(numero, 1))
     page.object_list = lignes
-    page.version = None
+    page.version = version
     return page
 
 

@@ -14,7 +14,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
-from . import exports, selectors
+from . import exports, liens, selectors
 from .enums import TYPES_HISTORIQUES, AireTherapeutique, EtatAcces, TypeAcces
 from .filters import TRIS, SpecialiteFilterSet, filtres_du_referentiel, page_du_referentiel
 from .models import AccesDerogatoire
@@ -103,14 +103,14 @@ _MITM = (
 )
 
 
-def _ligne_html(ligne: dict, url_fiche: str, fuseau) -> str:
+def _ligne_html(ligne: dict, url_fiche, fuseau) -> str:
     """The <tr> of a row of selectors.specialites_lignes_page: name and link, DCIs and therapeutic area, status
     badges (and MITM), holder, date of update. Built here rather than by a template loop: twenty rows of a dozen
     variables each were most of the content's rendering time. Every text from the database is escaped."""
     dci = escape(", ".join(ligne["dcis"]))
     aire = _LIBELLE_AIRE.get(ligne["aire_therapeutique"], "")
     badges = "".join(_badge(*badge.split(selectors.SEPARATEUR_BADGE)) for badge in ligne["badges"])
-    url = escape(url_fiche.replace(JETON_SLUG, ligne["slug"]))
+    url = escape(url_fiche(ligne["slug"]))
     return (
         f'<tr><td><a class="fr-link" href="{url}">{escape(ligne["nom"])}'
         f'</a><br><span class="fr-text--sm">{dci}{f" — {escape(aire)}" if aire else ""}</span></td>'
@@ -129,11 +129,6 @@ def _badge(type_acces: str, etat: str) -> str:
         {"a": AccesDerogatoire(type_acces=type_acces, etat=etat), "types_historiques": TYPES_HISTORIQUES},
     )
     return f"<li>{badge.strip()}</li>"  # escaped by the template engine
-
-
-# The fiche's URL is reversed once per page (and per API list) with this in place of the slug, then each row
-# replaces it.
-JETON_SLUG = "jeton-de-slug"
 
 
 def _numero_page(valeur) -> int:
@@ -181,20 +176,12 @@ def _pagination(page, parametres: str) -> dict:
     }
 
 
-def _pour_tous(request) -> bool:
-    """Whether the page is the one every visitor gets (anonymous, not a preview): then it may come from the cache."""
-    return not request.user.is_authenticated
-
-
 @require_GET
 def liste(request):
     """R1, R3: the searchable, filterable list; htmx asks only for the results region."""
     partiel = bool(request.htmx) and not request.htmx.history_restore_request
-    if _pour_tous(request):
-        cle = f"liste|{int(partiel)}|{request.GET.urlencode()}"
-        contenu = selectors.page_en_cache(cle, lambda: _contenu_liste(request, partiel))
-    else:
-        contenu = _contenu_liste(request, partiel)
+    cle = f"liste|{int(partiel)}|{request.GET.urlencode()}"
+    contenu = selectors.page_en_cache(cle, lambda: _contenu_liste(request, partiel), pour=request.user)
     if partiel:
         reponse = HttpResponse(contenu)
     else:
@@ -218,7 +205,7 @@ def _contenu_liste(request, partiel: bool) -> str:
         lignes=selectors.specialites_lignes_page,
     )
     laboratoires = selectors.laboratoires_references()
-    url_fiche = reverse("referentiel:fiche", args=[JETON_SLUG])
+    url_fiche = liens.url_fiche_par_slug()
     fuseau = timezone.get_current_timezone()
     lignes = mark_safe("".join(_ligne_html(ligne, url_fiche, fuseau) for ligne in page.object_list))  # noqa: S308
     donnees = filtres.form.cleaned_data
@@ -271,10 +258,7 @@ def _acces_tries(specialite) -> list:
 @require_GET
 def fiche(request, slug: str):
     """R2: a spécialité's fiche, with the sections its statuses require."""
-    if _pour_tous(request):
-        nom, contenu = selectors.page_en_cache(f"fiche|{slug}", lambda: _contenu_fiche(slug))
-    else:
-        nom, contenu = _contenu_fiche(slug)
+    nom, contenu = selectors.page_en_cache(f"fiche|{slug}", lambda: _contenu_fiche(slug), pour=request.user)
     contexte = {
         "title": nom,
         "breadcrumb_data": {"links": [{"url": reverse("referentiel:liste"), "title": "Référentiel"}], "current": nom},

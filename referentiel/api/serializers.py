@@ -5,6 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .. import liens
 from ..enums import EtatAcces, TypeAcces
 from ..models import (
     PUT,
@@ -18,7 +19,6 @@ from ..models import (
     RapportPeriodique,
     Specialite,
 )
-from ..views import JETON_SLUG
 
 
 class _UrlAbsolue(serializers.Field):
@@ -111,12 +111,12 @@ def specialites_en_liste(lignes: list[dict], *, requete) -> list[dict]:
     documented schema, and against which a test checks this output): plain dicts built in one pass, for the API
     list's 20 to 100 rows per request. The two URLs are reversed once per call."""
     url_api = requete.build_absolute_uri(reverse("specialite-detail", args=[0])).removesuffix("0/")
-    url_fiche = requete.build_absolute_uri(reverse("referentiel:fiche", args=[JETON_SLUG]))
+    url_fiche = liens.url_fiche_par_slug(requete.build_absolute_uri)
     return [
         {
             "id": ligne["id"],
             "url": f"{url_api}{ligne['id']}/",
-            "url_fiche": url_fiche.replace(JETON_SLUG, ligne["slug"]),
+            "url_fiche": url_fiche(ligne["slug"]),
             "nom": ligne["nom"],
             "slug": ligne["slug"],
             "cis": ligne["cis"],

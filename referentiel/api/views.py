@@ -109,9 +109,9 @@ class LectureConditionnelleMixin:
     def list(self, request, *args, **kwargs):
         # Not super().list(): it would build the FilterSet and validate it a second time. One query gives the
         # page, the total and the version.
-        if self.liste_en_cache and not request.user.is_authenticated and request.accepted_renderer.format == "json":
+        if self.liste_en_cache and request.accepted_renderer.format == "json":
             cle = f"api|{request.build_absolute_uri()}"
-            donnees, dernier, nombre = selectors.page_en_cache(cle, lambda: self._liste(request))
+            donnees, dernier, nombre = selectors.page_en_cache(cle, lambda: self._liste(request), pour=request.user)
         else:
             donnees, dernier, nombre = self._liste(request)
         etag, horodatage, reponse = self._conditionnelle(request, dernier, nombre)

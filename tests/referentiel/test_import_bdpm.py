@@ -77,7 +77,12 @@ SLUG_SQL = (
     "concat_ws('-', nullif(left(btrim(regexp_replace(lower(immutable_unaccent(nom)), '[^a-z0-9]+', '-', 'g'), '-'), "
     "100), ''), cis)"
 )
-TABLES_CATALOGUE = ["referentiel_specialite", "referentiel_composition", "referentiel_conditionprescription"]
+TABLES_CATALOGUE = [
+    "referentiel_specialite",
+    "referentiel_composition",
+    "referentiel_conditionprescription",
+    "referentiel_substance",
+]
 
 
 def structure(tables=TABLES_CATALOGUE) -> list[str]:

@@ -17,10 +17,12 @@ import struct
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
@@ -90,30 +92,81 @@ class RapportImport:
 
 
 @dataclass
-class _Donnees:
-    """The valid rows of the three files, ready to be copied. The composition file is read by another thread while
-    the spécialités are written (see bdpm_importer and _charger_specialites): `lire_compo` starts that reading and
-    returns what gives its (compositions, substances) when it is done."""
+class _Lecture:
+    """A file read by the other thread (see _Donnees): started once, its result taken once it is done, then checked
+    in this thread (its progress, a file with every line wrong)."""
 
-    specialites: list[tuple] = field(default_factory=list)
+    lire: Callable[[], Any]
+    verifier: Callable[[], None]
+    en_fond: Callable[..., Future]
+    _lecture: Future | None = None
+    _verifiee: bool = False
+
+    def commencer(self) -> Future:
+        if self._lecture is None:
+            self._lecture = self.en_fond(self.lire)
+        return self._lecture
+
+    def resultat(self) -> Any:
+        resultat = self.commencer().result()
+        if not self._verifiee:
+            self._verifiee = True
+            self.verifier()
+        return resultat
+
+
+@dataclass
+class _Donnees:
+    """The valid rows of the three files, ready to be copied. Most of the time, the import's own thread waits for
+    PostgreSQL, and the other thread (`en_fond`, see bdpm_importer) works meanwhile: it reads the CPD file while the
+    transaction opens and the laboratories are written, the composition file while the spécialités are written (see
+    _charger_specialites) and, into an empty catalogue, packs the compositions and CPD for their COPY while
+    PostgreSQL journals the spécialités."""
+
+    # Runs a function in the other thread (ThreadPoolExecutor.submit: one thread, in the order given).
+    en_fond: Callable[..., Future]
+    # The CIS file's valid rows, by CIS (_lire_cis).
+    cis: dict[str, tuple]
+    lecture_cpd: _Lecture  # gives the CPD rows
+    lecture_compo: _Lecture  # gives (compositions, substances)
     laboratoires: set[str] = field(default_factory=set)
+    # The spécialités' rows, CPD fields included (attendre_cpd).
+    specialites: list[tuple] = field(default_factory=list)
     cpd: list[tuple[str, str]] = field(default_factory=list)
-    lire_compo: Callable[[], Callable[[], tuple[list[tuple], list[tuple[str, str]]]]] | None = None
-    # Runs a function in the other thread (ThreadPoolExecutor.submit); None: in this one.
-    en_fond: Callable | None = None
     substances: list[tuple[str, str]] = field(default_factory=list)
     compositions: list[tuple] = field(default_factory=list)
-    _compo: Callable | None = None
+    # (number of compositions, their COPY bytes, the CPD's COPY bytes), once asked for (_charger_lignes).
+    preparation: Future | None = None
 
-    def commencer_compo(self) -> None:
-        if self.lire_compo is not None:
-            self._compo, self.lire_compo = self.lire_compo(), None
+    def __post_init__(self):
+        for ligne in self.cis.values():
+            self.laboratoires.update(ligne[9])
+
+    def attendre_cpd(self) -> None:
+        """The CPD rows, then the spécialités' rows with the R28 fields their CPD give."""
+        self.cpd = self.lecture_cpd.resultat()
+        champs_cpd = _cpd_de_specialites(self.cpd)
+        sans_cpd = (False, "")
+        self.specialites = [
+            (cis, nom, forme, voies, titulaire, statut, etat, statut_amm, date_amm, *champs_cpd.get(cis, sans_cpd))
+            for cis, nom, forme, voies, titulaire, statut, etat, statut_amm, date_amm, _ in self.cis.values()
+        ]
 
     def attendre_compo(self) -> None:
-        self.commencer_compo()
-        if self._compo is not None:
-            self.compositions, self.substances = self._compo()
-            self._compo = None
+        self.compositions, self.substances = self.lecture_compo.resultat()
+
+    def preparer_en_fond(self, specialite: dict[str, int], premiere_substance: int) -> None:
+        """Once the composition file is read, pack the compositions and CPD in the other thread, with the ids the
+        spécialités and substances will have (reserved, see _charger_specialites)."""
+        lecture = self.lecture_compo.commencer()
+
+        def preparer():
+            compositions, substances = lecture.result()
+            return _lignes_binaires(
+                compositions, _ids_substances(substances, premiere_substance), self.cpd, specialite
+            )
+
+        self.preparation = self.en_fond(preparer)
 
 
 # --- Reading --------------------------------------------------------------------------------------------------
@@ -753,7 +806,7 @@ def _ecrire(donnees: _Donnees, bilans: dict[str, Bilan], par, progression: tqdm)
         structures_substances = _demonter(cursor, _GROUPES_VIDES[1])
         # Spécialités of the référentiel as they are before the import, for their history.
         vide = structures_catalogue is not None
-        fiches_avant = {} if vide else _etat_des_fiches({ligne[0] for ligne in donnees.specialites})
+        fiches_avant = {} if vide else _etat_des_fiches(set(donnees.cis))
 
         _table_temporaire(cursor, "bdpm_laboratoire", ((nom,) for nom in sorted(donnees.laboratoires)))
         cursor.execute(_SQL_LABORATOIRES_CREER)
@@ -761,16 +814,32 @@ def _ecrire(donnees: _Donnees, bilans: dict[str, Bilan], par, progression: tqdm)
         cursor.execute(_SQL_LABORATOIRES_MARQUER)
         bilan_labo.mis_a_jour = cursor.rowcount
         bilan_labo.inchanges = bilan_labo.lignes - bilan_labo.crees - bilan_labo.mis_a_jour
+        donnees.attendre_cpd()
 
+        specialite, premiere_substance = {}, None
         if vide:
-            _charger_specialites(cursor, donnees, bilans, maintenant, progression)
+            specialite, premiere_substance = _charger_specialites(
+                cursor, donnees, bilans, maintenant, progression, substances_vides=structures_substances is not None
+            )
         donnees.attendre_compo()
         bilan_substance.lignes = len(donnees.substances)
 
         if structures_substances is not None:
-            _copier(cursor, "referentiel_substance", "code_bdpm text, dci text", donnees.substances)
+            if premiere_substance is None:
+                premiere_substance = _reserver_ids(cursor, "referentiel_substance", 1)
+            substance_du_code = _ids_substances(donnees.substances, premiere_substance)
+            _copier(
+                cursor,
+                "referentiel_substance",
+                "id int8, code_bdpm text, dci text",
+                ((substance_du_code[code], code, dci) for code, dci in donnees.substances),
+            )
+            if donnees.substances:
+                cursor.execute(
+                    "SELECT setval(pg_get_serial_sequence('referentiel_substance', 'id'), %s)",
+                    [max(substance_du_code.values())],
+                )
             bilan_substance.crees = len(donnees.substances)
-            cursor.execute("SELECT code_bdpm, id FROM referentiel_substance")
         else:
             _table_temporaire(cursor, "bdpm_substance", donnees.substances)
             cursor.execute(_SQL_SUBSTANCES_RENOMMER)
@@ -786,20 +855,25 @@ def _ecrire(donnees: _Donnees, bilans: dict[str, Bilan], par, progression: tqdm)
                 )
                 a_reindexer.update(_ids(cursor))
             cursor.execute(_SQL_SUBSTANCES_RESOUDRE)
-        substance_du_code = dict(cursor.fetchall())
+            substance_du_code = dict(cursor.fetchall())
         bilan_substance.inchanges = bilan_substance.lignes - bilan_substance.crees - bilan_substance.mis_a_jour
         progression.update(1)
 
         if vide:
             _charger_lignes(
-                cursor, donnees, substance_du_code, structures_catalogue, structures_substances, bilans, progression
+                cursor,
+                donnees,
+                specialite,
+                substance_du_code,
+                structures_catalogue + (structures_substances or []),
+                bilans,
+                progression,
             )
-            structures_substances = None  # built by _charger_lignes
         else:
             compositions = _compositions_resolues(donnees.compositions, substance_du_code)
             a_reindexer |= _fusionner(cursor, donnees, compositions, bilans, maintenant, progression)
-        if structures_substances is not None:
-            _remonter(cursor, structures_substances)
+            if structures_substances is not None:
+                _remonter(cursor, structures_substances)
         if a_reindexer:
             cursor.execute(_SQL_A_REINDEXER, [list(a_reindexer)])
             a_reindexer = set(_ids(cursor))
@@ -808,17 +882,36 @@ def _ecrire(donnees: _Donnees, bilans: dict[str, Bilan], par, progression: tqdm)
     return a_reindexer, vide
 
 
-def _charger_specialites(cursor, donnees: _Donnees, bilans: dict[str, Bilan], maintenant, progression):
-    """Copy the spécialités straight into the empty catalogue table (its indexes and constraints come afterwards)."""
+def _charger_specialites(
+    cursor, donnees: _Donnees, bilans: dict[str, Bilan], maintenant, progression, *, substances_vides: bool
+) -> tuple[dict[str, int], int | None]:
+    """Copy the spécialités straight into the empty catalogue table (its indexes and constraints come afterwards).
+    Their ids are reserved from the table's sequence first, and the first substance id too when the substances'
+    table is empty: the other thread can then pack the compositions and CPD while PostgreSQL journals these rows.
+    Returns the id of each CIS and that first substance id (None when the substances are merged)."""
     cursor.execute(_SQL_LABORATOIRES_IDS)
     laboratoire = dict(cursor.fetchall())
     slugs = _slugs(cursor, donnees.specialites)
+    lignes = sorted(donnees.specialites)
+    premiere = _reserver_ids(cursor, "referentiel_specialite", len(lignes))
+    specialite = {ligne[0]: premiere + rang for rang, ligne in enumerate(lignes)}
+    # The substances' number is known once the composition file is read: their sequence is moved past them then.
+    premiere_substance = _reserver_ids(cursor, "referentiel_substance", 1) if substances_vides else None
+
+    def puis():
+        # While PostgreSQL writes and journals the rows, the other thread reads the compositions (then packs them
+        # with the CPD): started only once the rows are sent, it does not take Python's lock (GIL) from their packing.
+        donnees.lecture_compo.commencer()
+        if premiere_substance is not None:
+            donnees.preparer_en_fond(specialite, premiere_substance)
+
     _copier(
         cursor,
         "referentiel_specialite",
-        _COLONNES_SPECIALITE,
+        "id int8, " + _COLONNES_SPECIALITE,
         (
             (
+                specialite[cis],
                 nom,
                 slugs[cis],
                 cis,
@@ -842,16 +935,32 @@ def _charger_specialites(cursor, donnees: _Donnees, bilans: dict[str, Bilan], ma
                 maintenant,
                 maintenant,
             )
-            for cis, nom, forme, voies, titulaire, statut, etat, statut_amm, date_amm, reserve, restriction in sorted(
-                donnees.specialites
-            )
+            for cis, nom, forme, voies, titulaire, statut, etat, statut_amm, date_amm, reserve, restriction in lignes
         ),
-        # While PostgreSQL writes and journals them, the other thread reads the compositions: started only once the
-        # rows are sent, it does not take Python's lock (GIL) from their packing.
-        puis=donnees.commencer_compo,
+        puis=puis,
     )
     bilans[FICHIER_CIS].crees = len(donnees.specialites)
     progression.update(1)
+    return specialite, premiere_substance
+
+
+def _reserver_ids(cursor, table: str, nombre: int) -> int:
+    """Reserve nombre consecutive ids from the sequence of the table's id (its identity); return the first. Only for
+    a table this transaction found empty and locked (_demonter, ACCESS EXCLUSIVE): an INSERT into it waits for
+    that lock before its row takes a value from the sequence, so nothing else draws from it meanwhile. One call and
+    one setval instead of a nextval per row (some 6 µs each, 15,000 times)."""
+    cursor.execute(
+        "SELECT premier, setval(sequence, premier + %(nombre)s - 1) FROM "
+        "(SELECT sequence, nextval(sequence) AS premier FROM pg_get_serial_sequence(%(table)s, 'id') AS sequence) s",
+        {"table": table, "nombre": max(nombre, 1)},
+    )
+    return cursor.fetchone()[0]
+
+
+def _ids_substances(substances: list[tuple[str, str]], premiere: int) -> dict[str, int]:
+    """The ids of the substances copied into the empty substances' table (reserved by _reserver_ids): from premiere
+    on, in code order (the order _lire_compo gives)."""
+    return {code: premiere + rang for rang, (code, _) in enumerate(substances)}
 
 
 def _compositions_resolues(compositions: list[tuple], substance_du_code: dict[str, int]) -> list[tuple]:
@@ -905,35 +1014,34 @@ def _copier_binaire(cursor, table: str, colonnes: str, donnees: bytes) -> None:
         copie.write(donnees)
 
 
+def _lignes_binaires(
+    compositions: list[tuple],
+    substance_du_code: dict[str, int],
+    cpd: list[tuple[str, str]],
+    specialite: dict[str, int],
+) -> tuple[int, bytes, bytes]:
+    """(number of compositions, the COPY bytes of the compositions, those of the CPD)."""
+    resolues = _compositions_resolues(compositions, substance_du_code)
+    return len(resolues), _compositions_binaires(resolues, specialite), _cpd_binaires(cpd, specialite)
+
+
 def _charger_lignes(
     cursor,
     donnees: _Donnees,
+    specialite: dict[str, int],
     substance_du_code: dict,
     structures: list,
-    structures_substances: list | None,
     bilans: dict[str, Bilan],
     progression,
 ):
     """Copy the compositions and CPD of the spécialités _charger_specialites copied, then build the indexes and
-    constraints of the catalogue's tables. The other thread prepares the compositions and CPD (their ids, the bytes
-    COPY sends) while PostgreSQL builds those of the substances (copied just before). The rows go in before the
-    catalogue's indexes are built: those builds write their whole indexes to the WAL, which a COPY after them
-    waits for."""
-    cursor.execute("SELECT cis, id FROM referentiel_specialite")
-    specialite = dict(cursor.fetchall())
-
-    def preparer():
-        compositions = _compositions_resolues(donnees.compositions, substance_du_code)
-        return (
-            len(compositions),
-            _compositions_binaires(compositions, specialite),
-            _cpd_binaires(donnees.cpd, specialite),
+    constraints of the tables filled (all in one round trip, the foreign keys last). The rows go in before the
+    indexes are built: those builds write their whole indexes to the WAL, which a COPY after them waits for."""
+    if donnees.preparation is None:  # not packed in advance: the substances were merged, their ids known only now
+        donnees.preparation = donnees.en_fond(
+            _lignes_binaires, donnees.compositions, substance_du_code, donnees.cpd, specialite
         )
-
-    preparees = donnees.en_fond(preparer) if donnees.en_fond is not None else None
-    if structures_substances is not None:
-        _remonter(cursor, structures_substances)
-    nombre, compositions, conditions = preparees.result() if preparees is not None else preparer()
+    nombre, compositions, conditions = donnees.preparation.result()
     colonnes = "specialite_id, substance_id, dosage, reference_dosage"
     _copier_binaire(cursor, "referentiel_composition", colonnes, compositions)
     bilans[FICHIER_COMPO].crees = nombre
@@ -1071,57 +1179,58 @@ def bdpm_importer(*, dossier: Path | str, par=None, progression: bool = False) -
     if manquants:
         raise ReferentielError(f"Fichier(s) BDPM introuvable(s) dans {dossier} : {', '.join(manquants)}.")
     bilans = {nom: Bilan(nom) for nom in (*FICHIERS, "laboratoires", "substances")}
+    # The rows read (hundreds of thousands of objects) live only in _importer: they are freed when it returns,
+    # before the collector runs again. Alive then, its first collection would walk them all (some 40 ms).
+    with _sans_ramasse_miettes():
+        a_reindexer, premier_chargement = _importer(dossier, bilans, par, progression)
+    return RapportImport(
+        bilans=bilans,
+        specialites_reindexees=a_reindexer,
+        premier_chargement=premier_chargement,
+        duree=time.perf_counter() - debut,
+    )
+
+
+def _importer(dossier: Path, bilans: dict[str, Bilan], par, progression: bool) -> tuple[int, bool]:
+    """Read the files and write their rows (see bdpm_importer); return how many fiches were re-indexed and whether
+    the catalogue was empty."""
     contenus = {nom: (dossier / nom).read_bytes() for nom in FICHIERS}
     # One tick per line read plus one per writing step.
     total = sum(contenu.count(b"\n") for contenu in contenus.values()) + 6
     with (
-        _sans_ramasse_miettes(),
         tqdm(
             total=total, desc="Import BDPM", unit="ligne", file=sys.stderr, disable=not progression, leave=False
         ) as barre,
-        # The composition file (the largest) is read by a thread of its own while the spécialités are written (see
-        # _charger_specialites): most of that time this thread waits for PostgreSQL (the rows' COPY, their audit
-        # trail), and the reading runs meanwhile instead of before.
+        # The CPD and composition files are read by a thread of its own while this one waits for PostgreSQL (see
+        # _Donnees): the reading runs meanwhile instead of before.
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-bdpm") as lecteur,
     ):
         specialites = _lire_cis(contenus[FICHIER_CIS], bilans[FICHIER_CIS], barre)
         _verifier(bilans[FICHIER_CIS])
-        cpd = _lire_cpd(contenus[FICHIER_CPD], bilans[FICHIER_CPD], specialites, barre)
-        _verifier(bilans[FICHIER_CPD])
 
-        def lire_compo():
-            lignes = _Compteur()
-            lecture = lecteur.submit(_lire_compo, contenus[FICHIER_COMPO], bilans[FICHIER_COMPO], specialites, lignes)
+        def lecture(nom: str, lire: Callable) -> _Lecture:
+            lignes = _Compteur()  # the progress bar is this thread's: the other one counts its lines apart
 
-            def compositions_lues():
-                resultat = lecture.result()
+            def verifier():
                 barre.update(lignes.n)
-                _verifier(bilans[FICHIER_COMPO])
-                return resultat
+                _verifier(bilans[nom])
 
-            return compositions_lues
+            return _Lecture(partial(lire, contenus[nom], bilans[nom], specialites, lignes), verifier, lecteur.submit)
 
-        champs_cpd = _cpd_de_specialites(cpd)
-        sans_cpd = (False, "")
-        donnees = _Donnees(cpd=cpd, lire_compo=lire_compo, en_fond=lecteur.submit)
-        for cis, nom, forme, voies, titulaire, statut, etat, statut_amm, date_amm, titulaires in specialites.values():
-            donnees.laboratoires.update(titulaires)
-            reserve, restriction = champs_cpd.get(cis, sans_cpd)
-            donnees.specialites.append(
-                (cis, nom, forme, voies, titulaire, statut, etat, statut_amm, date_amm, reserve, restriction)
-            )
+        donnees = _Donnees(
+            en_fond=lecteur.submit,
+            cis=specialites,
+            lecture_cpd=lecture(FICHIER_CPD, _lire_cpd),
+            lecture_compo=lecture(FICHIER_COMPO, _lire_compo),
+        )
+        donnees.lecture_cpd.commencer()
         bilans["laboratoires"].lignes = len(donnees.laboratoires)
 
-        # A composition file found wrong once the writing began (every line rejected) rolls the writing back.
+        # A CPD or composition file found wrong once the writing began (every line rejected) rolls it back.
         with transaction.atomic(), audit.acteur(par) if par is not None else nullcontext():
             # The audit trail's triggers see the COPYs too: tell them who writes (the execute wrapper sees no COPY).
             audit.contexte_appliquer()
             a_reindexer, premier_chargement = _ecrire(donnees, bilans, par, barre)
             specialites_indexer(ids=sorted(a_reindexer))
             barre.update(1)
-    return RapportImport(
-        bilans=bilans,
-        specialites_reindexees=len(a_reindexer),
-        premier_chargement=premier_chargement,
-        duree=time.perf_counter() - debut,
-    )
+    return len(a_reindexer), premier_chargement

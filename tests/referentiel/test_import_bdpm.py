@@ -273,6 +273,38 @@ def test_import_derives_the_amm_status_from_the_administrative_status_and_the_ma
     }
 
 
+def test_the_first_load_takes_its_ids_from_the_sequences_and_moves_them_past_its_rows(tmp_path):
+    """Into an empty catalogue the ids are reserved up front (one per row, in CIS and code order): the next row
+    created by hand gets a new id, and an id taken before the import is not given again."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence('referentiel_specialite', 'id'))")
+        avant = cursor.fetchone()[0]
+    ecrire_bdpm(
+        tmp_path,
+        cis=[ligne_cis("60000002", "DEUX"), ligne_cis("60000001", "UN"), ligne_cis("60000003", "TROIS")],
+        compo=[
+            ligne_compo("60000001", "00002", "BETA"),
+            ligne_compo("60000002", "00001", "ALPHA"),
+            ligne_compo("60000003", "00002", "BETA", "1 g"),
+        ],
+    )
+    assert bdpm_importer(dossier=tmp_path).premier_chargement
+
+    specialites = list(Specialite.objects.order_by("cis").values_list("cis", "id"))
+    assert [cis for cis, _ in specialites] == ["60000001", "60000002", "60000003"]
+    ids = [id_ for _, id_ in specialites]
+    assert ids == list(range(ids[0], ids[0] + 3)) and ids[0] > avant
+    substances = list(Substance.objects.order_by("code_bdpm").values_list("code_bdpm", "id"))
+    assert [id_ for _, id_ in substances] == [substances[0][1], substances[0][1] + 1]
+    assert {(c.specialite.cis, c.substance.code_bdpm, c.dosage) for c in Composition.objects.all()} == {
+        ("60000001", "00002", "500 mg"),
+        ("60000002", "00001", "500 mg"),
+        ("60000003", "00002", "1 g"),
+    }
+    assert SpecialiteFactory().pk == ids[-1] + 1
+    assert SubstanceFactory().pk == substances[-1][1] + 1
+
+
 def test_the_audit_trail_records_each_imported_row_with_the_importer_as_author(tmp_path):
     """Issue 7's trail covers the COPYs of the import too (statement-level triggers), with its author."""
     administrateur = UtilisateurFactory(administrateur=True)
@@ -491,6 +523,16 @@ def test_a_file_without_one_valid_line_is_fatal_and_nothing_is_written(tmp_path)
     ecrire_bdpm(tmp_path, cis=[ligne_cis()], compo=["60000001\tliste II"], cpd=["60000001\tliste II"])
 
     with pytest.raises(ReferentielError, match="aucune ligne de CIS_COMPO_bdpm.txt"):
+        bdpm_importer(dossier=tmp_path)
+    assert not Specialite.objects.exists()
+    assert not Laboratoire.objects.exists()
+
+
+def test_a_cpd_file_without_one_valid_line_is_fatal_and_nothing_is_written(tmp_path):
+    # The CPD file is read while the transaction opens and the laboratories are written: that writing is rolled back.
+    ecrire_bdpm(tmp_path, cis=[ligne_cis()], compo=[ligne_compo()], cpd=["60000001	liste II	de trop"])
+
+    with pytest.raises(ReferentielError, match="aucune ligne de CIS_CPD_bdpm.txt"):
         bdpm_importer(dossier=tmp_path)
     assert not Specialite.objects.exists()
     assert not Laboratoire.objects.exists()

@@ -16,7 +16,7 @@ import re
 import struct
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -46,10 +46,10 @@ _DATE = re.compile(r"(\d{2})/(\d{2})/(\d{4})")
 _MAX_NOM, _MAX_FORME, _MAX_STATUT, _MAX_LABO = 500, 250, 100, 200
 _MAX_DCI, _MAX_CODE, _MAX_DOSAGE, _MAX_CPD = 250, 10, 250, 500
 _MAX_RESTRICTION = 500
-_ASCII = frozenset(map(chr, range(128)))
+_OCTETS_ASCII = bytes(range(128))
+_TIRETS = re.compile(rb"--+")
 # Fiche addresses (see _slugs).
 _VERS_TIRET = bytes(c if chr(c) in "abcdefghijklmnopqrstuvwxyz0123456789\n" else ord("-") for c in range(256))
-_TIRETS = re.compile(rb"--+")
 _OBJET_UTILISE = "55006"  # PostgreSQL's object_in_use
 
 
@@ -117,22 +117,21 @@ class _Lecture:
 
 @dataclass
 class _Donnees:
-    """The valid rows of the three files, ready to be copied. Most of the time, the import's own thread waits for
-    PostgreSQL, and the other thread (`en_fond`, see bdpm_importer) works meanwhile: it reads the CPD file while the
-    transaction opens and the laboratories are written, the composition file while the spécialités are written (see
-    _charger_specialites) and, into an empty catalogue, packs the compositions and CPD for their COPY while
-    PostgreSQL journals the spécialités."""
+    """The valid rows of the three files, ready to be copied. While PostgreSQL writes and journals the spécialités
+    (the import's longest wait, see _charger_specialites), the other thread (`en_fond`, see bdpm_importer) reads the
+    composition file and, into an empty catalogue, packs the compositions and CPD for their COPY. It works only
+    during that one long wait: during a run of short queries, each answer would wait for that thread to give back
+    Python's lock (GIL), up to 5 ms each time."""
 
     # Runs a function in the other thread (ThreadPoolExecutor.submit: one thread, in the order given).
     en_fond: Callable[..., Future]
-    # The CIS file's valid rows, by CIS (_lire_cis).
+    # The CIS file's valid rows, by CIS (_lire_cis), and the CPD file's (_lire_cpd).
     cis: dict[str, tuple]
-    lecture_cpd: _Lecture  # gives the CPD rows
+    cpd: list[tuple[str, str]]
     lecture_compo: _Lecture  # gives (compositions, substances)
     laboratoires: set[str] = field(default_factory=set)
-    # The spécialités' rows, CPD fields included (attendre_cpd).
+    # The spécialités' rows in CIS order, with the R28 fields their CPD give.
     specialites: list[tuple] = field(default_factory=list)
-    cpd: list[tuple[str, str]] = field(default_factory=list)
     substances: list[tuple[str, str]] = field(default_factory=list)
     compositions: list[tuple] = field(default_factory=list)
     # (number of compositions, their COPY bytes, the CPD's COPY bytes), once asked for (_charger_lignes).
@@ -141,15 +140,13 @@ class _Donnees:
     def __post_init__(self):
         for ligne in self.cis.values():
             self.laboratoires.update(ligne[9])
-
-    def attendre_cpd(self) -> None:
-        """The CPD rows, then the spécialités' rows with the R28 fields their CPD give."""
-        self.cpd = self.lecture_cpd.resultat()
         champs_cpd = _cpd_de_specialites(self.cpd)
         sans_cpd = (False, "")
         self.specialites = [
             (cis, nom, forme, voies, titulaire, statut, etat, statut_amm, date_amm, *champs_cpd.get(cis, sans_cpd))
-            for cis, nom, forme, voies, titulaire, statut, etat, statut_amm, date_amm, _ in self.cis.values()
+            for cis, nom, forme, voies, titulaire, statut, etat, statut_amm, date_amm, _ in map(
+                self.cis.__getitem__, sorted(self.cis)
+            )
         ]
 
     def attendre_compo(self) -> None:
@@ -686,27 +683,40 @@ def _par_effet(cursor) -> dict[str, list[int]]:
     return effets
 
 
-def _slugs(cursor, specialites: list[tuple]) -> dict[str, str]:
-    """The fiche address of each new spécialité: its name lowercased without accents, runs of other characters as
-    one hyphen, then its CIS (an address that stays unique). The same result as
-    concat_ws('-', nullif(left(btrim(regexp_replace(lower(immutable_unaccent(nom)), '[^a-z0-9]+', '-', 'g'), '-'),
-    100), ''), cis) in SQL, without running unaccent and a regular expression 15,000 times in the database: the
-    files are Windows-1252, so the few non-ASCII characters they hold are mapped once by PostgreSQL itself."""
-    # All the names as one text, one line each, so that each step is one pass in C over it.
+def _sans_accents(cursor, specialites: Iterable[tuple]) -> tuple[bytes, list[tuple[str, str]]]:
+    """How _slugs takes the accents off these spécialités' names: a table from each Windows-1252 byte to its letter
+    without accent, and a replacement for each character that becomes several ("œ" -> "oe") or none. The few
+    non-ASCII characters the names hold are mapped once, by PostgreSQL's own unaccent."""
+    # The names were read from Windows-1252 files: their non-ASCII characters are the bytes left once the ASCII ones
+    # are deleted.
     noms = "\n".join(ligne[1] for ligne in specialites)
-    autres = sorted(set(noms) - _ASCII)
+    autres = sorted(set(noms.encode(ENCODAGE).translate(None, _OCTETS_ASCII).decode(ENCODAGE)))
     octet_sans_accent = bytearray(range(256))
+    remplacements = []
     if autres:
         cursor.execute("SELECT c, lower(immutable_unaccent(c)) FROM unnest(%s::text[]) AS c", [autres])
         for caractere, traduit in cursor.fetchall():
             traduit = traduit.replace("\n", " ")
-            if len(traduit) == 1 and traduit.isascii() and len(caractere.encode(ENCODAGE, "replace")) == 1:
-                # One byte for another: all of them in one translate() of the bytes below.
-                octet_sans_accent[caractere.encode(ENCODAGE, "replace")[0]] = ord(traduit)
-            else:  # "œ" -> "oe": a few characters, one replace() each
-                noms = noms.replace(caractere, traduit)
-    # A Windows-1252 file's characters are one byte each in it; any other (a name given some other way) becomes "?".
-    octets = noms.encode(ENCODAGE, "replace").translate(octet_sans_accent)
+            if traduit == caractere:  # no letter under it ("°"): it becomes a hyphen like any other sign
+                continue
+            if len(traduit) == 1 and traduit.isascii():
+                octet_sans_accent[ord(caractere.encode(ENCODAGE))] = ord(traduit)  # all in one translate()
+            else:
+                remplacements.append((caractere, traduit))  # "œ" -> "oe": a few characters, one replace() each
+    return bytes(octet_sans_accent), remplacements
+
+
+def _slugs(specialites: list[tuple], sans_accents: tuple[bytes, list[tuple[str, str]]]) -> dict[str, str]:
+    """The fiche address of each new spécialité: its name lowercased without accents (_sans_accents), runs of other
+    characters as one hyphen, then its CIS (an address that stays unique). The same result as
+    concat_ws('-', nullif(left(btrim(regexp_replace(lower(immutable_unaccent(nom)), '[^a-z0-9]+', '-', 'g'), '-'),
+    100), ''), cis) in SQL, without running unaccent and a regular expression 15,000 times in the database."""
+    octet_sans_accent, remplacements = sans_accents
+    # All the names as one text, one line each, so that each step is one pass in C over it.
+    noms = "\n".join(ligne[1] for ligne in specialites)
+    for caractere, traduit in remplacements:
+        noms = noms.replace(caractere, traduit)
+    octets = noms.encode(ENCODAGE).translate(octet_sans_accent)
     # What is left outside [a-z0-9] (line breaks aside) becomes a hyphen, then each run of hyphens one hyphen.
     octets = octets.lower().translate(_VERS_TIRET)
     slugs = {}
@@ -803,9 +813,9 @@ def _ecrire(donnees: _Donnees, bilans: dict[str, Bilan], par, progression: tqdm)
 
     with connection.cursor() as cursor:
         structures_catalogue = _demonter(cursor, _GROUPES_VIDES[0])
+        vide = structures_catalogue is not None
         structures_substances = _demonter(cursor, _GROUPES_VIDES[1])
         # Spécialités of the référentiel as they are before the import, for their history.
-        vide = structures_catalogue is not None
         fiches_avant = {} if vide else _etat_des_fiches(set(donnees.cis))
 
         _table_temporaire(cursor, "bdpm_laboratoire", ((nom,) for nom in sorted(donnees.laboratoires)))
@@ -814,7 +824,6 @@ def _ecrire(donnees: _Donnees, bilans: dict[str, Bilan], par, progression: tqdm)
         cursor.execute(_SQL_LABORATOIRES_MARQUER)
         bilan_labo.mis_a_jour = cursor.rowcount
         bilan_labo.inchanges = bilan_labo.lignes - bilan_labo.crees - bilan_labo.mis_a_jour
-        donnees.attendre_cpd()
 
         specialite, premiere_substance = {}, None
         if vide:
@@ -891,8 +900,8 @@ def _charger_specialites(
     Returns the id of each CIS and that first substance id (None when the substances are merged)."""
     cursor.execute(_SQL_LABORATOIRES_IDS)
     laboratoire = dict(cursor.fetchall())
-    slugs = _slugs(cursor, donnees.specialites)
-    lignes = sorted(donnees.specialites)
+    slugs = _slugs(donnees.specialites, _sans_accents(cursor, donnees.specialites))
+    lignes = donnees.specialites
     premiere = _reserver_ids(cursor, "referentiel_specialite", len(lignes))
     specialite = {ligne[0]: premiere + rang for rang, ligne in enumerate(lignes)}
     # The substances' number is known once the composition file is read: their sequence is moved past them then.
@@ -1063,7 +1072,8 @@ def _fusionner(cursor, donnees: _Donnees, compositions: list, bilans: dict[str, 
     cursor.execute(_SQL_SPECIALITES_NOUVELLES)
     nouvelles = set(_ids(cursor))
     if nouvelles:
-        slugs = _slugs(cursor, [ligne for ligne in donnees.specialites if ligne[0] in nouvelles])
+        specialites = [ligne for ligne in donnees.specialites if ligne[0] in nouvelles]
+        slugs = _slugs(specialites, _sans_accents(cursor, specialites))
         cursor.execute(
             "UPDATE bdpm_specialite b SET slug = n.slug FROM unnest(%s::text[], %s::text[]) AS n (cis, slug) "
             "WHERE b.cis = n.cis",
@@ -1201,32 +1211,31 @@ def _importer(dossier: Path, bilans: dict[str, Bilan], par, progression: bool) -
         tqdm(
             total=total, desc="Import BDPM", unit="ligne", file=sys.stderr, disable=not progression, leave=False
         ) as barre,
-        # The CPD and composition files are read by a thread of its own while this one waits for PostgreSQL (see
-        # _Donnees): the reading runs meanwhile instead of before.
+        # The composition file is read by a thread of its own while this one waits for PostgreSQL (see _Donnees):
+        # the reading runs meanwhile instead of before.
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-bdpm") as lecteur,
     ):
         specialites = _lire_cis(contenus[FICHIER_CIS], bilans[FICHIER_CIS], barre)
         _verifier(bilans[FICHIER_CIS])
+        cpd = _lire_cpd(contenus[FICHIER_CPD], bilans[FICHIER_CPD], specialites, barre)
+        _verifier(bilans[FICHIER_CPD])
 
-        def lecture(nom: str, lire: Callable) -> _Lecture:
-            lignes = _Compteur()  # the progress bar is this thread's: the other one counts its lines apart
+        lignes_compo = _Compteur()  # the progress bar is this thread's: the other one counts its lines apart
 
-            def verifier():
-                barre.update(lignes.n)
-                _verifier(bilans[nom])
+        def verifier_compo():
+            barre.update(lignes_compo.n)
+            _verifier(bilans[FICHIER_COMPO])
 
-            return _Lecture(partial(lire, contenus[nom], bilans[nom], specialites, lignes), verifier, lecteur.submit)
-
+        lire_compo = partial(_lire_compo, contenus[FICHIER_COMPO], bilans[FICHIER_COMPO], specialites, lignes_compo)
         donnees = _Donnees(
             en_fond=lecteur.submit,
             cis=specialites,
-            lecture_cpd=lecture(FICHIER_CPD, _lire_cpd),
-            lecture_compo=lecture(FICHIER_COMPO, _lire_compo),
+            cpd=cpd,
+            lecture_compo=_Lecture(lire_compo, verifier_compo, lecteur.submit),
         )
-        donnees.lecture_cpd.commencer()
         bilans["laboratoires"].lignes = len(donnees.laboratoires)
 
-        # A CPD or composition file found wrong once the writing began (every line rejected) rolls it back.
+        # A composition file found wrong once the writing began (every line rejected) rolls the writing back.
         with transaction.atomic(), audit.acteur(par) if par is not None else nullcontext():
             # The audit trail's triggers see the COPYs too: tell them who writes (the execute wrapper sees no COPY).
             audit.contexte_appliquer()

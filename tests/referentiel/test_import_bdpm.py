@@ -305,6 +305,29 @@ def test_the_first_load_takes_its_ids_from_the_sequences_and_moves_them_past_its
     assert SubstanceFactory().pk == substances[-1][1] + 1
 
 
+def test_the_fiche_addresses_are_those_postgresql_would_give_whatever_the_characters(tmp_path):
+    """Every non-ASCII letter of Windows-1252 and its symbols, one byte for one letter ("é"), one for two ("œ"), one
+    for none ("€"), hyphens and spaces in runs: the addresses computed in Python are those of SQL's unaccent."""
+    noms = [
+        "ŒUF Æ — ÉLÉGANT’S çà ÿ ß 10 mg/ml",
+        "œstradiol «  gel  » – 0,1 % …",
+        "€ £ ¥ © ® ° µ ¶ • ™ ¼ ½",
+        "--DÉBUT--   et   FIN--",
+        "ÀÁÂÃÄÅ ÈÉÊË ÌÍÎÏ ÐÑ ÒÓÔÕÖØ ÙÚÛÜ ÝÞ àáâãäå ç èéêë ìíîï ðñ òóôõöø ùúûü ýþÿ Š š Ž ž Ÿ",
+        "€€€",
+    ]
+    ecrire_bdpm(tmp_path, cis=[ligne_cis(f"6000000{rang}", nom) for rang, nom in enumerate(noms, 1)])
+    bdpm_importer(dossier=tmp_path)
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT cis, slug, {SLUG_SQL} FROM referentiel_specialite ORDER BY cis")
+        adresses = cursor.fetchall()
+    assert len(adresses) == len(noms)
+    assert [(cis, python) for cis, python, _ in adresses] == [(cis, sql) for cis, _, sql in adresses]
+    assert adresses[0][1].startswith("oeuf-ae-elegant-s-ca-y-ss-10-mg-ml-")
+    assert adresses[5][1] == "60000006"  # no letter left: the CIS alone
+
+
 def test_the_audit_trail_records_each_imported_row_with_the_importer_as_author(tmp_path):
     """Issue 7's trail covers the COPYs of the import too (statement-level triggers), with its author."""
     administrateur = UtilisateurFactory(administrateur=True)
@@ -529,7 +552,7 @@ def test_a_file_without_one_valid_line_is_fatal_and_nothing_is_written(tmp_path)
 
 
 def test_a_cpd_file_without_one_valid_line_is_fatal_and_nothing_is_written(tmp_path):
-    # The CPD file is read while the transaction opens and the laboratories are written: that writing is rolled back.
+    # A wrong CPD file is found before anything is written; a wrong composition file, once the writing began.
     ecrire_bdpm(tmp_path, cis=[ligne_cis()], compo=[ligne_compo()], cpd=["60000001	liste II	de trop"])
 
     with pytest.raises(ReferentielError, match="aucune ligne de CIS_CPD_bdpm.txt"):

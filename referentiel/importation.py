@@ -173,17 +173,14 @@ class _Donnees:
 
 def _lignes(contenu: bytes, bilan: Bilan, progression: tqdm) -> list[tuple[int, str]]:
     """(number, text) of each non-blank line; a line with a byte Windows-1252 does not define is rejected."""
+    # The files mix CRLF and LF (and an old file may hold a bare CR): bytes.splitlines() splits at the three alone,
+    # in one pass in C (str.splitlines() would also split at other control characters).
+    brutes = contenu.splitlines()
     try:
-        texte = contenu.decode(ENCODAGE)
+        lignes = b"\n".join(brutes).decode(ENCODAGE).split("\n")
     except UnicodeDecodeError:
-        texte = None
-    if texte is not None:
-        # The files mix CRLF and LF (and an old file may hold a bare CR): normalise before splitting.
-        texte = texte.replace("\r\n", "\n")
-        lignes = (texte.replace("\r", "\n") if "\r" in texte else texte).split("\n")
-    else:
         lignes = []
-        for numero, brute in enumerate(contenu.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n"), 1):
+        for numero, brute in enumerate(brutes, 1):
             try:
                 lignes.append(brute.decode(ENCODAGE))
             except UnicodeDecodeError as exc:
@@ -199,7 +196,7 @@ def _lignes(contenu: bytes, bilan: Bilan, progression: tqdm) -> list[tuple[int, 
             if "\x00" in ligne:
                 bilan.rejeter(numero, "caractère nul dans la ligne")
         retenues = [(numero, ligne) for numero, ligne in retenues if "\x00" not in ligne]
-    progression.update(len(lignes) - 1)
+    progression.update(len(lignes))
     return retenues
 
 
@@ -455,24 +452,23 @@ _TEMPORAIRES = {
         "cis text, nom text, slug text, forme text, voies text, titulaire text, statut_administratif text, "
         "etat_commercialisation text, statut_amm text, date_amm date, reserve_hospitalier bool, restriction text"
     ),
-    "bdpm_laboratoire": "nom text",
     "bdpm_substance": "code text, dci text",
     "bdpm_composition": "cis text, substance_id int8, dosage text, reference text",
     "bdpm_cpd": "cis text, texte text",
 }
 
+# The laboratories (a few hundred names) are given as one array: no temporary table to create.
 _SQL_LABORATOIRES_CREER = """
 WITH crees AS (
     INSERT INTO referentiel_laboratoire (nom, est_titulaire, est_exploitant, email, telephone, adresse)
-    SELECT nom, true, false, '', '', '' FROM bdpm_laboratoire ORDER BY nom
+    SELECT nom, true, false, '', '', '' FROM unnest(%(noms)s::text[]) AS nom ORDER BY nom
     ON CONFLICT (nom) DO NOTHING RETURNING 1
 ) SELECT count(*) FROM crees
 """
 _SQL_LABORATOIRES_MARQUER = """
-UPDATE referentiel_laboratoire l SET est_titulaire = true
-FROM bdpm_laboratoire b WHERE l.nom = b.nom AND NOT l.est_titulaire
+UPDATE referentiel_laboratoire SET est_titulaire = true WHERE nom = ANY(%(noms)s::text[]) AND NOT est_titulaire
 """
-_SQL_LABORATOIRES_IDS = "SELECT l.nom, l.id FROM referentiel_laboratoire l JOIN bdpm_laboratoire b ON b.nom = l.nom"
+_SQL_LABORATOIRES_IDS = "SELECT nom, id FROM referentiel_laboratoire WHERE nom = ANY(%(noms)s::text[])"
 
 # Substances are matched by BDPM code first, then by DCI (case aside) for one created by hand or by the demo.
 _SQL_SUBSTANCES_RENOMMER = """
@@ -818,10 +814,10 @@ def _ecrire(donnees: _Donnees, bilans: dict[str, Bilan], par, progression: tqdm)
         # Spécialités of the référentiel as they are before the import, for their history.
         fiches_avant = {} if vide else _etat_des_fiches(set(donnees.cis))
 
-        _table_temporaire(cursor, "bdpm_laboratoire", ((nom,) for nom in sorted(donnees.laboratoires)))
-        cursor.execute(_SQL_LABORATOIRES_CREER)
+        laboratoires = {"noms": sorted(donnees.laboratoires)}
+        cursor.execute(_SQL_LABORATOIRES_CREER, laboratoires)
         bilan_labo.crees = cursor.fetchone()[0]
-        cursor.execute(_SQL_LABORATOIRES_MARQUER)
+        cursor.execute(_SQL_LABORATOIRES_MARQUER, laboratoires)
         bilan_labo.mis_a_jour = cursor.rowcount
         bilan_labo.inchanges = bilan_labo.lignes - bilan_labo.crees - bilan_labo.mis_a_jour
 
@@ -898,7 +894,7 @@ def _charger_specialites(
     Their ids are reserved from the table's sequence first, and the first substance id too when the substances'
     table is empty: the other thread can then pack the compositions and CPD while PostgreSQL journals these rows.
     Returns the id of each CIS and that first substance id (None when the substances are merged)."""
-    cursor.execute(_SQL_LABORATOIRES_IDS)
+    cursor.execute(_SQL_LABORATOIRES_IDS, {"noms": sorted(donnees.laboratoires)})
     laboratoire = dict(cursor.fetchall())
     slugs = _slugs(donnees.specialites, _sans_accents(cursor, donnees.specialites))
     lignes = donnees.specialites

@@ -125,12 +125,13 @@ class _Donnees:
 
     # Runs a function in the other thread (ThreadPoolExecutor.submit: one thread, in the order given).
     en_fond: Callable[..., Future]
-    # The CIS file's valid rows, by CIS (_lire_cis), and the CPD file's (_lire_cpd).
+    # The CIS file's valid rows, by CIS (_lire_cis), and the CPD file's (_lire_cpd). A CIS row: cis, nom, forme,
+    # voies, titulaire, statut, etat, statut_amm, date_amm, reserve_hospitalier, restriction (R28), titulaires.
     cis: dict[str, tuple]
     cpd: list[tuple[str, str]]
-    lecture_compo: _Lecture  # gives (compositions, substances)
+    lecture_compo: _Lecture | None  # gives (compositions, substances)
     laboratoires: set[str] = field(default_factory=set)
-    # The spécialités' rows in CIS order, with the R28 fields their CPD give.
+    # The CIS rows in CIS order, with the R28 fields their CPD give.
     specialites: list[tuple] = field(default_factory=list)
     substances: list[tuple[str, str]] = field(default_factory=list)
     compositions: list[tuple] = field(default_factory=list)
@@ -139,18 +140,23 @@ class _Donnees:
 
     def __post_init__(self):
         for ligne in self.cis.values():
-            self.laboratoires.update(ligne[9])
-        champs_cpd = _cpd_de_specialites(self.cpd)
-        sans_cpd = (False, "")
-        self.specialites = [
-            (cis, nom, forme, voies, titulaire, statut, etat, statut_amm, date_amm, *champs_cpd.get(cis, sans_cpd))
-            for cis, nom, forme, voies, titulaire, statut, etat, statut_amm, date_amm, _ in map(
-                self.cis.__getitem__, sorted(self.cis)
-            )
-        ]
+            self.laboratoires.update(ligne[11])
+        # The R28 fields: only the CIS that have some in the CPD get a new row.
+        for cis, champs in _cpd_de_specialites(self.cpd).items():
+            ligne = self.cis[cis]
+            self.cis[cis] = (*ligne[:9], *champs, ligne[11])
+        self.specialites = [self.cis[cis] for cis in sorted(self.cis)]
 
     def attendre_compo(self) -> None:
         self.compositions, self.substances = self.lecture_compo.resultat()
+
+    def liberer(self) -> None:
+        """Once the rows are copied: let the other thread free them (a hundred thousand objects, some 15 ms) while
+        PostgreSQL builds the indexes. The task it runs holds their last references, dropped in that thread."""
+        restes = (self.cis, self.cpd, self.specialites, self.compositions, self.substances, self.lecture_compo)
+        self.cis, self.cpd, self.specialites, self.compositions, self.substances = {}, [], [], [], []
+        self.lecture_compo = self.preparation = None
+        self.en_fond(len, restes)
 
     def preparer_en_fond(self, specialite: dict[str, int], premiere_substance: int) -> None:
         """Once the composition file is read, pack the compositions and CPD in the other thread, with the ids the
@@ -300,6 +306,8 @@ def _lire_cis(contenu: bytes, bilan: Bilan, progression: tqdm) -> dict[str, tupl
             etat,
             statuts_amm.get((statut, etat)) or statuts_amm.setdefault((statut, etat), statut_amm_bdpm(statut, etat)),
             date_amm,
+            False,  # R28 fields, from the CPD file (see _Donnees)
+            "",
             titulaires,
         )
     return specialites
@@ -933,14 +941,14 @@ def _charger_specialites(
                 statut,
                 etat,
                 reserve,
-                restriction,
+                restrict,
                 False,
                 True,
                 False,
                 maintenant,
                 maintenant,
             )
-            for cis, nom, forme, voies, titulaire, statut, etat, statut_amm, date_amm, reserve, restriction in lignes
+            for cis, nom, forme, voies, titulaire, statut, etat, statut_amm, date_amm, reserve, restrict, _ in lignes
         ),
         puis=puis,
     )
@@ -1054,6 +1062,7 @@ def _charger_lignes(
     _copier_binaire(cursor, "referentiel_conditionprescription", "specialite_id, texte", conditions)
     bilans[FICHIER_CPD].crees = len(donnees.cpd)
     progression.update(1)
+    donnees.liberer()
     _remonter(cursor, structures)
 
 
@@ -1062,7 +1071,7 @@ def _fusionner(cursor, donnees: _Donnees, compositions: list, bilans: dict[str, 
     ids of the existing spécialités whose search document may change."""
     bilan_cis, bilan_compo, bilan_cpd = bilans[FICHIER_CIS], bilans[FICHIER_COMPO], bilans[FICHIER_CPD]
     _table_temporaire(
-        cursor, "bdpm_specialite", ((ligne[0], ligne[1], None, *ligne[2:]) for ligne in donnees.specialites)
+        cursor, "bdpm_specialite", ((ligne[0], ligne[1], None, *ligne[2:11]) for ligne in donnees.specialites)
     )
     # Only a spécialité new to the catalogue needs an address (an existing one keeps its own).
     cursor.execute(_SQL_SPECIALITES_NOUVELLES)
@@ -1229,6 +1238,7 @@ def _importer(dossier: Path, bilans: dict[str, Bilan], par, progression: bool) -
             cpd=cpd,
             lecture_compo=_Lecture(lire_compo, verifier_compo, lecteur.submit),
         )
+        del specialites, cpd, lire_compo  # held by donnees alone: see _Donnees.liberer
         bilans["laboratoires"].lignes = len(donnees.laboratoires)
 
         # A composition file found wrong once the writing began (every line rejected) rolls the writing back.

@@ -305,6 +305,27 @@ def test_the_first_load_takes_its_ids_from_the_sequences_and_moves_them_past_its
     assert SubstanceFactory().pk == substances[-1][1] + 1
 
 
+def test_substances_copied_beside_an_existing_catalogue_take_their_ids_from_their_sequence(tmp_path):
+    """A catalogue with rows but no substance yet: the substances are copied into their empty table with reserved
+    ids, the compositions merged with them, and the next substance created gets the id after them."""
+    SpecialiteFactory(cis="60000009", nom="CRÉÉE À LA MAIN")
+    ecrire_bdpm(
+        tmp_path,
+        cis=[ligne_cis("60000001", "UN"), ligne_cis("60000002", "DEUX")],
+        compo=[ligne_compo("60000001", "00002", "BETA"), ligne_compo("60000002", "00001", "ALPHA")],
+    )
+    rapport = bdpm_importer(dossier=tmp_path)
+
+    assert not rapport.premier_chargement and rapport.bilans["substances"].crees == 2
+    substances = dict(Substance.objects.values_list("code_bdpm", "id"))
+    assert substances["00002"] == substances["00001"] + 1
+    assert dict(Composition.objects.values_list("specialite__cis", "substance__code_bdpm")) == {
+        "60000001": "00002",
+        "60000002": "00001",
+    }
+    assert SubstanceFactory().pk == substances["00002"] + 1
+
+
 def test_the_fiche_addresses_are_those_postgresql_would_give_whatever_the_characters(tmp_path):
     """Every non-ASCII letter of Windows-1252 and its symbols, one byte for one letter ("é"), one for two ("œ"), one
     for none ("€"), hyphens and spaces in runs: the addresses computed in Python are those of SQL's unaccent."""

@@ -14,9 +14,11 @@ load average is printed before and after):
   figure the target is about;
 - import again: the same files a second time (nothing to change: the merge path);
 - diagnostics, not targets: the empty-catalogue import with the audit triggers on referentiel_specialite disabled
-  in this scratch database (its share of the import), and two floors that do no reading nor checking: the rows
-  the import ends with inserted by INSERT ... SELECT through the live indexes and constraints, then the same rows
-  into the tables stripped of them, rebuilt after (the import's own way into an empty catalogue).
+  in this scratch database (what the audit adds to the import's time: less than its own cost, since the import's
+  other thread packs the compositions while PostgreSQL journals the spécialités), and two floors that do no
+  reading nor checking: the rows the import ends with inserted by INSERT ... SELECT through the live indexes and
+  constraints, then the same rows into the tables stripped of them, rebuilt after (the import's own way into an
+  empty catalogue).
 """
 
 import argparse

@@ -178,14 +178,16 @@ def _sql_fonction_table(modele, quote) -> str:
         projection = ", ".join(f"{alias}.{quote(c)}" for c in colonnes)
         return f"CROSS JOIN LATERAL (SELECT {projection}) AS image_{alias}", f"to_jsonb(image_{alias})"
 
-    def demande(alias: str) -> tuple[str, str]:
-        """(demande_id, demande_reference) of the transition table's row `alias`."""
+    def demande(valeur) -> tuple[str, str]:
+        """(demande_id, demande_reference) of a row whose column `c` of SQL type `t` reads as valeur(c, t): a
+        column of the transition table's row, or a key of its image."""
         if not lien:
             return "NULL", "''"
+        identifiant = valeur(lien, "bigint")
         if table == demandes:
-            return f"{alias}.{quote(lien)}", f"coalesce({alias}.reference, '')"
-        sous_requete = f"SELECT d.reference FROM {demandes} d WHERE d.id = {alias}.{quote(lien)}"  # noqa: S608
-        return f"{alias}.{quote(lien)}", f"coalesce(({sous_requete}), '')"
+            return identifiant, f"coalesce({valeur('reference', 'text')}, '')"
+        sous_requete = f"SELECT d.reference FROM {demandes} d WHERE d.id = {identifiant}"  # noqa: S608
+        return identifiant, f"coalesce(({sous_requete}), '')"
 
     colonnes_journal = (
         "le, table_nom, objet_id, operation, avant, apres, colonnes, utilisateur_id, requete_id, role_base, "
@@ -195,7 +197,7 @@ def _sql_fonction_table(modele, quote) -> str:
     for operation, alias, transition in (("INSERT", "n", "nouvelles"), ("DELETE", "a", "anciennes")):
         jointure, json = image(alias)
         json = masquer(json)
-        identifiant, reference = demande(alias)
+        identifiant, reference = demande(lambda colonne, _type, alias=alias: f"{alias}.{quote(colonne)}")
         avant, apres = ("NULL", json) if operation == "INSERT" else (json, "NULL")
         branches[operation] = f"""
         INSERT INTO {journal} ({colonnes_journal})
@@ -204,14 +206,7 @@ def _sql_fonction_table(modele, quote) -> str:
           FROM {transition} {alias} {jointure};"""  # noqa: S608
     # The UPDATE's rows are read back from their images (the join pairs them by key).
     ligne = "coalesce(e.apres, e.avant)"
-    if not lien:
-        identifiant, reference = "NULL", "''"
-    elif table == demandes:
-        identifiant = f"({ligne} ->> {_litteral(lien)})::bigint"
-        reference = f"coalesce({ligne} ->> 'reference', '')"
-    else:
-        identifiant = f"({ligne} ->> {_litteral(lien)})::bigint"
-        reference = f"coalesce((SELECT d.reference FROM {demandes} d WHERE d.id = {identifiant}), '')"  # noqa: S608
+    identifiant, reference = demande(lambda colonne, type_sql: f"({ligne} ->> {_litteral(colonne)})::{type_sql}")
     # The images are compared as they are (a change of a masked column is a change), then masked.
     jointure, json = image("x")
     branches["UPDATE"] = f"""

@@ -340,16 +340,22 @@ def _page_compilee(filtres, texte: str, *, numero: int, par_page: int):
     if modele is None:
         return None
     texte = texte[:200]
-    if modele.compte is not None:
-        nombre = selectors.lignes_lire(modele.compte.sql, modele.compte.parametres(texte))[0]["nombre_total"]
-        if numero > 1 and (numero - 1) * par_page >= nombre:
-            return None
-        lignes = selectors.lignes_lire(modele.lignes.sql, modele.lignes.parametres(texte)) if nombre else []
-    else:
-        lignes = selectors.lignes_lire(modele.lignes.sql, modele.lignes.parametres(texte))
-        if not lignes and numero > 1:
-            return None
-        nombre = lignes[0]["nombre_total"] if lignes else 0
+    compte, requete = modele.compte, modele.lignes
+    compter = None
+    if compte is not None:
+
+        def compter():
+            return selectors.lignes_lire(compte.sql, compte.parametres(texte))[0]["nombre_total"], None
+
+    # The page's offset is in the compiled SQL: `debut` is already there.
+    lignes, nombre, _ = selectors.page_lue(
+        lambda debut: selectors.lignes_lire(requete.sql, requete.parametres(texte)),
+        numero=numero,
+        par_page=par_page,
+        compter=compter,
+    )
+    if lignes is None:  # past the last page: the ORM's way gives the last one
+        return None
     return selectors.page_comptee(lignes, numero=numero, par_page=par_page, nombre=nombre)
 
 

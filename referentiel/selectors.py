@@ -856,37 +856,61 @@ def paginer(
     `version` (an expression, e.g. Max("mis_a_jour_le")) is also computed over every matching row and set on the
     page as `page.version`, for ETag / Last-Modified. Past the last page: the last page, or InvalidPage if strict.
     """
-    debut = (max(numero, 1) - 1) * par_page
     if compte is not None:
         totaux = {"nombre_total": Count("*")}
         if version is not None:
             totaux["version_totale"] = version
-        totaux = compte.order_by().aggregate(**totaux)
-        nombre, derniere = totaux["nombre_total"], totaux.get("version_totale")
-        if numero > 1 and debut >= nombre:
-            if strict:
-                raise EmptyPage("Cette page ne contient aucun résultat.")
-            numero = max(1, -(-nombre // par_page))
-            debut = (numero - 1) * par_page
-        lignes = list(queryset[debut : debut + par_page]) if nombre else []
+
+        def compter():
+            lus = compte.order_by().aggregate(**totaux)
+            return lus["nombre_total"], lus.get("version_totale")
+
+        def lire(debut):
+            return list(queryset[debut : debut + par_page])
     else:
+        compter = None
         annotations = {"nombre_total": Window(Count("*"))}
         if version is not None:
             annotations["version_totale"] = Window(version)
-        # PostgreSQL's OFFSET is a bigint: a page number beyond it (?page=10**18) is past the end, not an error.
-        lignes = list(queryset.annotate(**annotations)[debut : debut + par_page]) if debut < 2**62 else []
-        if lignes:
-            premiere = lignes[0] if isinstance(lignes[0], dict) else lignes[0].__dict__  # values() rows or instances
-            nombre, derniere = premiere["nombre_total"], premiere.get("version_totale")
-        elif numero <= 1:
-            nombre, derniere = 0, None
-        else:
-            # Beyond the end (rare): count, then the last page, or a 404 for the API.
-            if strict:
-                raise EmptyPage("Cette page ne contient aucun résultat.")
-            dernier_numero = max(1, -(-queryset.count() // par_page))
-            return paginer(queryset, numero=dernier_numero, par_page=par_page, version=version)
+
+        def lire(debut):
+            return list(queryset.annotate(**annotations)[debut : debut + par_page])
+
+    lignes, nombre, derniere = page_lue(lire, numero=numero, par_page=par_page, compter=compter)
+    if lignes is None:  # past the last page: the last page, or a 404 for the API
+        if strict:
+            raise EmptyPage("Cette page ne contient aucun résultat.")
+        if nombre is None:  # the window's way counts only here (rare), then reads the last page
+            return paginer(
+                queryset, numero=max(1, -(-queryset.count() // par_page)), par_page=par_page, version=version
+            )
+        compte_lu = (nombre, derniere)
+        numero = max(1, -(-nombre // par_page))
+        lignes, nombre, derniere = page_lue(lire, numero=numero, par_page=par_page, compter=lambda: compte_lu)
     return page_comptee(lignes, numero=numero, par_page=par_page, nombre=nombre, version=derniere)
+
+
+def page_lue(lire, *, numero: int, par_page: int, compter=None) -> tuple[list | None, int | None, object]:
+    """How paginer reads a page, whatever reads the rows (the ORM, or filters._page_compilee's compiled SQL):
+    (rows, total, version) of page `numero`.
+
+    With `compter` (() -> (total, version), a query of its own), the total first, then `lire(debut)` only when the
+    page has rows. Without, `lire(debut)` gives the rows and, in each, the total and version (nombre_total,
+    version_totale: a window). Past the last page: rows None, with the total when it was counted (else None)."""
+    debut = (max(numero, 1) - 1) * par_page
+    if compter is not None:
+        nombre, version = compter()
+        if numero > 1 and debut >= nombre:
+            return None, nombre, version
+        return (lire(debut) if nombre else []), nombre, version
+    # PostgreSQL's OFFSET is a bigint: a page number beyond it (?page=10**18) is past the end, not an error.
+    lignes = lire(debut) if debut < 2**62 else []
+    if lignes:
+        premiere = lignes[0] if isinstance(lignes[0], dict) else lignes[0].__dict__  # values() rows or instances
+        return lignes, premiere["nombre_total"], premiere.get("version_totale")
+    if numero <= 1:
+        return [], 0, None
+    return None, None, None
 
 
 def page_comptee(lignes: list, *, numero: int, par_page: int, nombre: int, version=None) -> Page:
